@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, the tests and the format check need. Quiet and
+# quick when everything is there; runs apt-get update once otherwise. Root or sudo required
+# only when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential # gcc 12 and its sanitizer runtimes (libasan, libubsan, libtsan)
+  cmake
+  ninja-build
+  pkg-config
+  libcmocka-dev
+  clang-format # 14 on Debian 12
+  git          # scripts/format.sh lists files with git
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null; then
+  as_root=(sudo -n)
+else
+  echo "deps: missing ${missing[*]}; run this script as root or install sudo" >&2
+  exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
