@@ -1,0 +1,14 @@
+/*
+ * airssys-rt: Erlang/OTP-style actors, supervision and monitoring for C.
+ *
+ * The one header to include. See README.md for the ownership and thread-safety rules and
+ * docs/ for the guides.
+ */
+#ifndef ART_H
+#define ART_H
+
+#include "art/common.h"
+#include "art/system.h"
+#include "art/actor.h"
+
+#endif /* ART_H */
