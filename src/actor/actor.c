@@ -191,7 +191,15 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
     goto fail_state;
   art__mailbox_init(&a->mailbox, &a->tail, &a->stub);
   a->seq = atomic_fetch_add_explicit(&sys->spawn_seq, 1, memory_order_relaxed);
+  /* seq_cst pair with art_system_shutdown (state, then alive): either shutdown waits for this
+   * actor, or this spawn sees the state change and backs out. */
   atomic_fetch_add(&sys->alive, 1);
+  if (atomic_load(&sys->state) != ART__SYS_RUNNING) {
+    art__pidtable_release(&sys->pids, w ? &w->pids : NULL, a->pid);
+    actor_gone(sys);
+    rc = ART_ESHUTDOWN;
+    goto fail_state;
+  }
   art__pidtable_publish(&sys->pids, a->pid, a);
 
   rc = 0;

@@ -214,11 +214,13 @@ static void wake_one(art__sched *s) {
   art__token_post(&w->token);
 }
 
+/* Work an idle worker could take: the global queue and the rings (not run-next slots, which
+ * their owners take next; a stalled one is found by spinning thieves). */
 static bool any_work(art__sched *s) {
   if (atomic_load(&s->global_len))
     return true;
   for (uint32_t i = 0; i < s->nworkers; i++)
-    if (!runq_empty(&s->workers[i]))
+    if (atomic_load(&s->workers[i].q.head) != atomic_load(&s->workers[i].q.tail))
       return true;
   return false;
 }
@@ -244,27 +246,33 @@ static void reclaim(art__worker *w) {
   art__sched *s = w->sched;
   if (w->retired.head)
     art__epoch_reclaim(s->epoch, &w->retired, s->reclaim, s->ctx);
+  /* Try again only after as many more retirements: a reader stuck in a long activation must
+   * not make every activation here scan all the records. */
+  w->reclaim_at = w->retired.count + RECLAIM_THRESHOLD;
   if (s->retired.head && pthread_mutex_trylock(&s->retired_lock) == 0) {
     art__epoch_reclaim(s->epoch, &s->retired, s->reclaim, s->ctx);
     pthread_mutex_unlock(&s->retired_lock);
   }
 }
 
-/* Parks @p w until it is woken. The order matters: announce parked, stop spinning, then look
- * for work once more (seq_cst), so that a task queued meanwhile is either seen here or its
- * submitter sees this worker parked and not spinning and wakes it. */
+/* Parks @p w until it is woken. The order matters: stop spinning, announce parked, then look
+ * for work once more (all seq_cst). A submitter queues, then reads nparked and nspinning: if it
+ * saw nparked == 0, its task is visible to the look below; otherwise it wakes a parked worker
+ * unless another worker spins, and a spinner looks again before it parks. `spinning` is set by
+ * a waker only after taking this worker off the idle list (under idle_lock), so this thread
+ * changes it only before it joins the list. */
 static void park(art__worker *w) {
   art__sched *s = w->sched;
   reclaim(w);
+  if (w->spinning) {
+    w->spinning = false;
+    atomic_fetch_sub(&s->nspinning, 1);
+  }
   pthread_mutex_lock(&s->idle_lock);
   w->next_idle = s->idle;
   s->idle = w;
   atomic_fetch_add(&s->nparked, 1);
   pthread_mutex_unlock(&s->idle_lock);
-  if (w->spinning) {
-    w->spinning = false;
-    atomic_fetch_sub(&s->nspinning, 1);
-  }
   if ((any_work(s) || atomic_load(&s->stopping)) && unpark_self(s, w))
     return;
   stat_add(&w->stats.parks, 1);
@@ -358,7 +366,7 @@ static void *worker_main(void *arg) {
     }
     stop_spinning(w);
     run_task(w, task);
-    if (w->retired.count >= RECLAIM_THRESHOLD)
+    if (w->retired.count >= w->reclaim_at)
       reclaim(w);
   }
   if (w->spinning) {
@@ -417,6 +425,7 @@ int art__sched_init(art__sched *s, art__worker *workers, uint32_t n, const char 
     w->id = i;
     w->rng = 0x853c49e6748fea9bull * (i + 1);
     w->stall_victim = UINT32_MAX;
+    w->reclaim_at = RECLAIM_THRESHOLD;
     art__retire_list_init(&w->retired);
   }
   return 0;

@@ -55,6 +55,7 @@ typedef struct art__worker {
   art__pool_cache actors; /* actor blocks */
   art__pid_cache pids;
   art__retire_list retired;
+  uint32_t reclaim_at; /* retired.count that triggers the next reclaim */
   art__worker_stats stats;
   bool spinning;
   /* remembered stall of another worker's run-next: (victim, ticks, since) */
