@@ -303,40 +303,38 @@ static void handle_error(art__actor *a, int err, const art_msg *msg) {
   }
 }
 
-/* An exit signal arrived through the mailbox. */
-static void handle_exit_signal(art__actor *a, art__env *env) {
-  const art_exit_msg *m = env->msg.data;
-  if (m->reason.kind == ART_EXIT_KILLED) {
-    set_exit(a, &m->reason);
-  } else if (a->flags & ART__ACTOR_TRAP_EXIT) {
-    env->msg.type = ART_MSG_EXIT;
-    int rc = a->ops->handle(a, a->state, &env->msg);
-    if (rc == ART_STOP) {
-      art_exit_reason r = art_reason(ART_EXIT_NORMAL);
-      set_exit(a, &r);
-    } else if (rc < 0) {
-      handle_error(a, rc, &env->msg);
-    }
-  } else if (m->reason.kind != ART_EXIT_NORMAL || m->from == a->pid) {
-    set_exit(a, &m->reason);
-  }
-}
-
-static void handle_message(art__actor *a, art__env *env) {
-  if (ART__UNLIKELY(env->msg.type >= ART_MSG_RESERVED)) {
-    handle_exit_signal(a, env);
-    return;
-  }
+/* Calls the handler and turns its result into the actor's next step. */
+static void call_handler(art__actor *a, const art_msg *msg) {
   tls.fail_set = false;
-  int rc = a->ops->handle(a, a->state, &env->msg);
+  int rc = a->ops->handle(a, a->state, msg);
   if (ART__LIKELY(rc == 0))
     return;
   if (rc == ART_STOP) {
     art_exit_reason r = art_reason(ART_EXIT_NORMAL);
     set_exit(a, &r);
   } else if (rc < 0) {
-    handle_error(a, rc, &env->msg);
+    handle_error(a, rc, msg);
   }
+}
+
+/* An exit signal arrived through the mailbox (OTP's exit/2 rules, see art_send_exit). */
+static void handle_exit_signal(art__actor *a, art__env *env) {
+  const art_exit_msg *m = env->msg.data;
+  if (m->reason.kind == ART_EXIT_KILLED) {
+    set_exit(a, &m->reason);
+  } else if (a->flags & ART__ACTOR_TRAP_EXIT) {
+    env->msg.type = ART_MSG_EXIT;
+    call_handler(a, &env->msg);
+  } else if (m->reason.kind != ART_EXIT_NORMAL || m->from == a->pid) {
+    set_exit(a, &m->reason);
+  }
+}
+
+static void handle_message(art__actor *a, art__env *env) {
+  if (ART__UNLIKELY(env->msg.type >= ART_MSG_RESERVED))
+    handle_exit_signal(a, env);
+  else
+    call_handler(a, &env->msg);
 }
 
 bool art__actor_run(art__task *task, art__worker *w, void *arg) {

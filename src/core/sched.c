@@ -249,7 +249,7 @@ static void reclaim(art__worker *w) {
   /* Try again only after as many more retirements: a reader stuck in a long activation must
    * not make every activation here scan all the records. */
   w->reclaim_at = w->retired.count + RECLAIM_THRESHOLD;
-  if (s->retired.head && pthread_mutex_trylock(&s->retired_lock) == 0) {
+  if (pthread_mutex_trylock(&s->retired_lock) == 0) {
     art__epoch_reclaim(s->epoch, &s->retired, s->reclaim, s->ctx);
     pthread_mutex_unlock(&s->retired_lock);
   }
