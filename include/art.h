@@ -10,5 +10,9 @@
 #include "art/common.h"
 #include "art/system.h"
 #include "art/actor.h"
+#include "art/link.h"
+#include "art/registry.h"
+#include "art/request.h"
+#include "art/timer.h"
 
 #endif /* ART_H */

@@ -113,9 +113,11 @@ typedef struct art_send_args {
  * @brief Sends a message to @p to. From an actor's callback the sender is that actor; from any
  *        other thread it is ART_PID_NONE.
  * @return 0 (the message is queued; if the receiver exits before handling it, it is counted as
- *         a dead letter), ART_ESRCH (stale or unknown pid: counted as a dead letter),
- *         ART_EINVAL (NULL sys or args, reserved type, NULL data with size > 0),
- *         ART_ENOMEM, ART_ESHUTDOWN (the system has stopped).
+ *         a dead letter; for a full mailbox with ART_OVERFLOW_DROP, it was dropped),
+ *         ART_ESRCH (stale or unknown pid: counted as a dead letter), ART_EAGAIN (full bounded
+ *         mailbox, see art_overflow), ART_EINVAL (NULL sys or args, reserved type, NULL data
+ *         with size > 0, a correlation with ART_CORRELATION_REQUEST set), ART_ENOMEM,
+ *         ART_ESHUTDOWN (the system has stopped).
  * Ownership: see art_send_args.free_fn. Thread safety: any thread.
  */
 ART_API int art_send_ex(art_system *sys, art_pid to, const art_send_args *args);
@@ -176,6 +178,24 @@ typedef struct art_actor_ops {
 
 /** Spawn flag: exit signals (except kill) arrive as ART_MSG_EXIT messages. */
 #define ART_SPAWN_TRAP_EXIT 0x1u
+/** Spawn flag: link the new actor to the calling actor before it can run (spawn_link). */
+#define ART_SPAWN_LINK 0x2u
+/** Spawn flag: the calling actor monitors the new one; the reference goes to monitor_ref. */
+#define ART_SPAWN_MONITOR 0x4u
+/**
+ * Spawn flag: the actor runs on a thread of its own, so its callbacks may block (I/O, long
+ * computations) without holding up other actors. Same API and semantics otherwise.
+ */
+#define ART_SPAWN_DEDICATED 0x8u
+
+/** What a send to a full bounded mailbox does. */
+typedef enum art_overflow {
+  ART_OVERFLOW_ERROR = 0, /**< the send fails with ART_EAGAIN; the caller keeps the message */
+  ART_OVERFLOW_DROP,      /**< the new message is dropped (and freed) and counted; the send
+                               returns 0 */
+  ART_OVERFLOW_BLOCK,     /**< a non-actor sender waits for room; an actor sender gets
+                               ART_EAGAIN, so that no worker ever stalls */
+} art_overflow;
 
 /** Everything needed to spawn an actor. Zero-initialise, then set what you need. */
 typedef struct art_spawn_opts {
@@ -189,14 +209,21 @@ typedef struct art_spawn_opts {
   void *args;       /**< passed to pre_start */
   const char *name; /**< optional, copied; at most 63 bytes; shown in reports and events */
   uint32_t flags;   /**< ART_SPAWN_* */
+  /** 0: unbounded (the default). Otherwise at most this many messages wait in the mailbox
+   * (exit signals and other runtime messages are never refused). */
+  uint32_t mailbox_capacity;
+  art_overflow overflow;   /**< for a bounded mailbox */
+  uint64_t *monitor_ref;   /**< ART_SPAWN_MONITOR: receives the monitor reference */
 } art_spawn_opts;
 
 /**
  * @brief Creates an actor, runs its pre_start on the calling thread, and makes it runnable.
  * @param out receives the pid on success (may be NULL).
  * @return 0, the negative code pre_start returned, ART_EINVAL (NULL sys or opts, no ops or
- *         handle, name too long, unknown flags), ART_ENOMEM, ART_ENOSPC (pid table full),
- *         ART_ESHUTDOWN.
+ *         handle, name too long, unknown flags or overflow policy, ART_SPAWN_LINK or
+ *         ART_SPAWN_MONITOR outside an actor, ART_SPAWN_MONITOR without monitor_ref),
+ *         ART_ENOMEM, ART_ENOSPC (pid table full), ART_ESHUTDOWN, or the error of creating the
+ *         thread of a dedicated actor.
  * Thread safety: any thread, including actor callbacks.
  */
 ART_API int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out);
@@ -240,6 +267,22 @@ ART_API int art_send_exit(art_system *sys, art_pid pid, const art_exit_reason *r
 
 /** @brief Whether @p pid names a living actor of @p sys (a snapshot). Thread safety: any. */
 ART_API bool art_is_alive(art_system *sys, art_pid pid);
+
+/** Statistics of one mailbox. */
+typedef struct art_mailbox_stats {
+  uint64_t depth;      /**< messages waiting (counted down once per batch, so it may lag) */
+  uint64_t high_water; /**< the largest depth seen */
+  uint64_t enqueued;   /**< messages accepted */
+  uint64_t processed;  /**< messages taken out by the actor */
+  uint64_t dropped;    /**< messages refused by ART_OVERFLOW_DROP */
+  uint32_t capacity;   /**< 0 for unbounded */
+} art_mailbox_stats;
+
+/**
+ * @brief Reads the statistics of @p pid's mailbox.
+ * @return 0, ART_ESRCH, ART_EINVAL. Thread safety: any thread.
+ */
+ART_API int art_mailbox_stats_get(art_system *sys, art_pid pid, art_mailbox_stats *out);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@ extern "C" {
 #endif
 
 typedef struct art_system art_system;
+struct art_dead_letter;
 
 /**
  * An allocator for everything a system allocates (actors, messages, tables). The functions must
@@ -47,7 +48,26 @@ typedef struct art_system_config {
   bool pool;
   /** Name of the system, copied; used in thread names and reports. Default "art". */
   const char *name;
+  /**
+   * Deterministic mode: no worker threads and a manual clock starting at 0. The thread that
+   * owns the system runs the actors (art_system_run, art_clock_advance; art_system_wait,
+   * art_system_shutdown and art_call run them too). `workers` is ignored. See art/timer.h.
+   */
+  bool deterministic;
+  /**
+   * Called for each dead letter, on the thread where it happened (a sender, or the worker of
+   * an actor that exited with messages queued). Must be quick and must not block; it may send.
+   */
+  void (*dead_letter)(void *ctx, const struct art_dead_letter *letter);
+  void *dead_letter_ctx;
 } art_system_config;
+
+/** A message that reached no handler. */
+typedef struct art_dead_letter {
+  art_pid sender; /**< ART_PID_NONE from a non-actor thread */
+  art_pid target;
+  uint32_t type;  /**< the message type (runtime types included) */
+} art_dead_letter;
 
 /** @brief Fills @p cfg with the defaults. Thread safety: any thread. */
 ART_API void art_system_config_init(art_system_config *cfg);

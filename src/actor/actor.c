@@ -1,11 +1,15 @@
-/* Actors: spawn, activation, exit, sends and exit signals. See actor.h for the lifetime. */
+/* Actors: spawn, sends, the activation, exit. See actor.h for the lifetime. */
 #include "actor/actor.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "art/link.h"
+#include "art/request.h"
+
 #define NAME_MAX_LEN 63
+#define SPAWN_FLAGS (ART_SPAWN_TRAP_EXIT | ART_SPAWN_LINK | ART_SPAWN_MONITOR | ART_SPAWN_DEDICATED)
 
 /* What a callback running on this thread has asked for. */
 typedef struct actor_tls {
@@ -19,9 +23,24 @@ static ART__THREAD_LOCAL actor_tls tls;
 
 art__actor *art__actor_current(void) { return tls.current; }
 
+art_pid art__sender(art_system *sys) {
+  art__actor *self = tls.current;
+  return self && self->sys == sys ? self->pid : ART_PID_NONE;
+}
+
 static art__worker *current_worker(art_system *sys) { return art__sched_current(&sys->sched); }
 
-static void count_dead_letter(art_system *sys) { atomic_fetch_add(&sys->dead_letters, 1); }
+static bool is_user_visible(uint32_t type) {
+  return type < ART_MSG_RESERVED || type == ART__MSG_TIMER;
+}
+
+void art__dead_letter(art_system *sys, art_pid sender, art_pid target, uint32_t type) {
+  atomic_fetch_add_explicit(&sys->dead_letters, 1, memory_order_relaxed);
+  if (sys->cfg.dead_letter) {
+    art_dead_letter letter = {.sender = sender, .target = target, .type = type};
+    sys->cfg.dead_letter(sys->cfg.dead_letter_ctx, &letter);
+  }
+}
 
 /* ---- envelopes in and out of mailboxes ------------------------------------------------- */
 
@@ -29,67 +48,123 @@ static void env_free(art_system *sys, art__worker *w, art__env *env) {
   art__pool_free(&sys->env_pool, w ? &w->envs : NULL, env);
 }
 
-/* Pops everything visible in @p a's mailbox and drops it as dead letters. The last node stays
- * as the tail (it may be the one a late producer links to). */
-static void drain_mailbox(art_system *sys, art__worker *w, art__actor *a) {
+/* Pops everything visible in @p a's mailbox: user messages are dead letters, link and monitor
+ * requests are answered with @p reason. The last node stays as the tail (a late producer may
+ * be linking to it). */
+static void drain_mailbox(art_system *sys, art__worker *w, art__actor *a,
+                          const art_exit_reason *reason) {
   art__node *n, *rel;
   while ((n = art__mailbox_pop(&a->tail, &rel))) {
     if (rel != &a->stub)
       env_free(sys, w, (art__env *)rel);
     art__env *env = (art__env *)n;
+    if (is_user_visible(env->msg.type))
+      art__dead_letter(sys, env->msg.sender, a->pid, env->msg.type);
+    if (env->msg.type >= ART_MSG_RESERVED)
+      art__actor_undeliverable(sys, a->pid, env, reason);
     art__env_release_payload(&sys->alloc, env);
-    count_dead_letter(sys);
   }
 }
 
-int art__send(art_system *sys, art_pid to, uint32_t type, const art_send_args *args) {
-  if (ART__UNLIKELY(atomic_load_explicit(&sys->state, memory_order_relaxed) == ART__SYS_STOPPED))
-    return ART_ESHUTDOWN;
-  art__worker *w = current_worker(sys);
-  art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
-  int rc = 0;
-  art__actor *a = art__pidtable_lookup(&sys->pids, to);
-  if (ART__UNLIKELY(!a || a->pid != to)) {
-    count_dead_letter(sys);
-    rc = ART_ESRCH;
-    goto out;
-  }
-  art__env *env = art__pool_alloc(&sys->env_pool, w ? &w->envs : NULL);
-  if (ART__UNLIKELY(!env)) {
-    rc = ART_ENOMEM;
-    goto out;
-  }
-  env->msg.type = type;
-  env->msg.correlation = args->correlation;
-  art__actor *self = tls.current;
-  env->msg.sender = self && self->sys == sys ? self->pid : ART_PID_NONE;
-  if (ART__UNLIKELY((rc = art__env_set_payload(&sys->alloc, env, args)) != 0)) {
-    env_free(sys, w, env);
-    goto out;
-  }
-  if (type == ART__MSG_SIGNAL_EXIT) {
-    const art_exit_msg *m = args->data;
-    if (m->reason.kind == ART_EXIT_KILLED)
-      /* Release: pairs with the acquire load in the activation loop. */
-      atomic_fetch_or_explicit(&a->signals, ART__SIGNAL_KILL, memory_order_release);
-  }
-  if (art__mailbox_push(&a->mailbox, &env->node))
-    art__sched_submit(&sys->sched, &a->task);
-  if (w)
-    art__stat_add(&w->stats.sent, 1);
+/* Runs @p a: on its own thread if it has one, else on the scheduler. */
+static void make_runnable(art_system *sys, art__actor *a) {
+  if (a->dedicated)
+    art__token_post(&a->token);
   else
-    atomic_fetch_add_explicit(&sys->ext_sent, 1, memory_order_relaxed);
-out:
-  if (rec)
-    art__epoch_leave(rec);
-  return rc;
+    art__sched_submit(&sys->sched, &a->task);
+}
+
+static void raise_high_water(art__actor *a, uint32_t depth) {
+  uint32_t hw = atomic_load_explicit(&a->high_water, memory_order_relaxed);
+  while (depth > hw && !atomic_compare_exchange_weak_explicit(&a->high_water, &hw, depth,
+                                                              memory_order_relaxed,
+                                                              memory_order_relaxed)) {
+  }
+}
+
+enum { ROOM_OK, ROOM_FULL, ROOM_DROPPED };
+
+/* Takes a place in @p a's mailbox. Bounded mailboxes may refuse user messages. */
+static int take_room(art__actor *a, uint32_t type, const art_send_args *args) {
+  uint32_t q = atomic_fetch_add_explicit(&a->queued, 1, memory_order_seq_cst);
+  if (ART__LIKELY(!a->capacity || q < a->capacity || type >= ART_MSG_RESERVED)) {
+    raise_high_water(a, q + 1);
+    return ROOM_OK;
+  }
+  atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
+  if (a->overflow != ART_OVERFLOW_DROP)
+    return ROOM_FULL;
+  atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
+  if (args->free_fn) /* dropping takes the message: a moved payload is freed now */
+    args->free_fn((void *)(uintptr_t)args->data);
+  return ROOM_DROPPED;
+}
+
+int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
+              const art_send_args *args) {
+  art__worker *w = current_worker(sys);
+  int rc;
+  for (;;) {
+    if (ART__UNLIKELY(atomic_load_explicit(&sys->state, memory_order_relaxed) ==
+                      ART__SYS_STOPPED))
+      return ART_ESHUTDOWN;
+    art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
+    art__actor *a = art__pidtable_lookup(&sys->pids, to);
+    if (ART__UNLIKELY(!a || a->pid != to)) {
+      if (is_user_visible(type))
+        art__dead_letter(sys, sender, to, type);
+      rc = ART_ESRCH;
+      goto out;
+    }
+    int room = take_room(a, type, args);
+    if (ART__UNLIKELY(room != ROOM_OK)) {
+      rc = room == ROOM_DROPPED ? 0 : ART_EAGAIN;
+      if (room == ROOM_DROPPED || a->overflow != ART_OVERFLOW_BLOCK || w || tls.current)
+        goto out;
+      /* Block: wait outside the epoch section (the actor may exit meanwhile) for a consumer of
+       * a bounded mailbox to make room. seq_cst pair: blocked_senders here, queued there. */
+      uint32_t seq = atomic_load(&sys->space_seq);
+      atomic_fetch_add(&sys->blocked_senders, 1);
+      bool full = atomic_load(&a->queued) >= a->capacity;
+      art__epoch_leave(rec);
+      if (full)
+        art__futex_wait(&sys->space_seq, seq, ART_MSEC(100));
+      atomic_fetch_sub(&sys->blocked_senders, 1);
+      continue;
+    }
+    art__env *env = art__pool_alloc(&sys->env_pool, w ? &w->envs : NULL);
+    if (ART__UNLIKELY(!env)) {
+      atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
+      rc = ART_ENOMEM;
+      goto out;
+    }
+    env->msg.type = type;
+    env->msg.correlation = args->correlation;
+    env->msg.sender = sender;
+    if (ART__UNLIKELY((rc = art__env_set_payload(&sys->alloc, env, args)) != 0)) {
+      atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
+      env_free(sys, w, env);
+      goto out;
+    }
+    if (art__mailbox_push(&a->mailbox, &env->node))
+      make_runnable(sys, a);
+    if (w)
+      art__stat_add(&w->stats.sent, 1);
+    else
+      atomic_fetch_add_explicit(&sys->ext_sent, 1, memory_order_relaxed);
+  out:
+    if (rec)
+      art__epoch_leave(rec);
+    return rc;
+  }
 }
 
 int art_send_ex(art_system *sys, art_pid to, const art_send_args *args) {
   if (!sys || !args || args->type >= ART_MSG_RESERVED || args->size > UINT32_MAX ||
-      (!args->data && (args->size || args->free_fn)))
+      (!args->data && (args->size || args->free_fn)) ||
+      (args->correlation & ART_CORRELATION_REQUEST))
     return ART_EINVAL;
-  return art__send(sys, to, args->type, args);
+  return art__send(sys, to, art__sender(sys), args->type, args);
 }
 
 int art_send(art_system *sys, art_pid to, uint32_t type, const void *data, size_t size) {
@@ -105,30 +180,85 @@ int art_send_ptr(art_system *sys, art_pid to, uint32_t type, void *data, size_t 
   return art_send_ex(sys, to, &args);
 }
 
+/* A kill needs no message: set the bit, and if the mailbox is parked, unpark it with one CAS
+ * and run the actor. A consumer that parks re-checks the bit (see activate), so one of the two
+ * always runs the actor after the bit is set. Never allocates, so shutdown can kill under
+ * memory exhaustion. */
+static void kill_actor(art__actor *a, void *arg) {
+  art_system *sys = arg;
+  atomic_fetch_or(&a->signals, ART__SIGNAL_KILL);
+  uintptr_t head = atomic_load(&a->mailbox.head);
+  if (head & ART__MAILBOX_PARKED &&
+      atomic_compare_exchange_strong(&a->mailbox.head, &head, head & ~ART__MAILBOX_PARKED))
+    make_runnable(sys, a);
+}
+
+static int with_actor(art_system *sys, art_pid pid, void (*fn)(art__actor *a, void *arg),
+                      void *arg);
+
 int art_send_exit(art_system *sys, art_pid pid, const art_exit_reason *reason) {
   if (!sys || !reason || (unsigned)reason->kind > ART_EXIT_HEALTH_CHECK_FAILED)
     return ART_EINVAL;
-  art__actor *self = tls.current;
-  art_exit_msg m = {.from = self && self->sys == sys ? self->pid : ART_PID_NONE,
-                    .reason = *reason};
+  if (reason->kind == ART_EXIT_KILLED) {
+    if (atomic_load_explicit(&sys->state, memory_order_relaxed) == ART__SYS_STOPPED)
+      return ART_ESHUTDOWN;
+    return with_actor(sys, pid, kill_actor, sys);
+  }
+  art_exit_msg m = {.from = art__sender(sys), .reason = *reason};
   m.reason.text[ART_REASON_TEXT_MAX - 1] = '\0';
-  art_send_args args = {.type = ART__MSG_SIGNAL_EXIT, .data = &m, .size = sizeof m};
-  return art__send(sys, pid, ART__MSG_SIGNAL_EXIT, &args);
+  art_send_args args = {.data = &m, .size = sizeof m};
+  return art__send(sys, pid, m.from, ART__MSG_SIGNAL_EXIT, &args);
 }
 
-bool art_is_alive(art_system *sys, art_pid pid) {
+/* Runs @p fn on the actor @p pid resolves to, inside an epoch section. ART_ESRCH if none. */
+static int with_actor(art_system *sys, art_pid pid, void (*fn)(art__actor *a, void *arg),
+                      void *arg) {
   if (!sys || pid == ART_PID_NONE)
-    return false;
+    return ART_ESRCH;
   art__worker *w = current_worker(sys);
   art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
   art__actor *a = art__pidtable_lookup(&sys->pids, pid);
   bool alive = a && a->pid == pid;
+  if (alive && fn)
+    fn(a, arg);
   if (rec)
     art__epoch_leave(rec);
-  return alive;
+  return alive ? 0 : ART_ESRCH;
+}
+
+bool art_is_alive(art_system *sys, art_pid pid) { return with_actor(sys, pid, NULL, NULL) == 0; }
+
+static void read_mailbox_stats(art__actor *a, void *arg) {
+  art_mailbox_stats *out = arg;
+  uint64_t processed = atomic_load_explicit(&a->processed, memory_order_relaxed);
+  out->depth = atomic_load_explicit(&a->queued, memory_order_relaxed);
+  out->high_water = atomic_load_explicit(&a->high_water, memory_order_relaxed);
+  out->processed = processed;
+  out->enqueued = processed + out->depth;
+  out->dropped = atomic_load_explicit(&a->dropped, memory_order_relaxed);
+  out->capacity = a->capacity;
+}
+
+int art_mailbox_stats_get(art_system *sys, art_pid pid, art_mailbox_stats *out) {
+  if (!sys || !out)
+    return ART_EINVAL;
+  memset(out, 0, sizeof *out);
+  return with_actor(sys, pid, read_mailbox_stats, out);
 }
 
 /* ---- spawn ------------------------------------------------------------------------------- */
+
+static void free_ext(art_system *sys, art__actor *a) {
+  art__actor_ext *x = a->ext;
+  if (!x)
+    return;
+  art__free(&sys->alloc, x->links.items);
+  art__free(&sys->alloc, x->watching.items);
+  art__free(&sys->alloc, x->watched_by.items);
+  art__free(&sys->alloc, x->asks.items);
+  art__free(&sys->alloc, x);
+  a->ext = NULL;
+}
 
 static void release_state_and_name(art_system *sys, art__actor *a) {
   if (a->flags & ART__ACTOR_OWNS_STATE && a->state != (void *)(a + 1))
@@ -136,9 +266,11 @@ static void release_state_and_name(art_system *sys, art__actor *a) {
   a->state = NULL;
   art__free(&sys->alloc, a->name);
   a->name = NULL;
+  free_ext(sys, a);
 }
 
-/* Retires an unpublished actor: the block is freed once no sender can hold it. */
+/* Retires an unpublished actor: the block is freed once no sender can hold it. It is the last
+ * touch of the block. */
 static void retire(art_system *sys, art__worker *w, art__actor *a) {
   if (w)
     art__epoch_retire(&sys->epoch, &w->retired, &a->retired);
@@ -155,9 +287,61 @@ static void actor_gone(art_system *sys) {
   }
 }
 
+/* Establishes the links and monitor asked for with ART_SPAWN_LINK / ART_SPAWN_MONITOR between
+ * the calling actor and @p child, before the child can run. */
+static int attach_to_parent(art_system *sys, art__actor *parent, art__actor *child,
+                            const art_spawn_opts *opts) {
+  art__actor_ext *px = art__actor_ext_get(parent), *cx = art__actor_ext_get(child);
+  if (!px || !cx)
+    return ART_ENOMEM;
+  if (opts->flags & ART_SPAWN_LINK) {
+    if (art__pid_list_add(sys, &cx->links, parent->pid) ||
+        art__pid_list_add(sys, &px->links, child->pid))
+      return ART_ENOMEM;
+  }
+  if (opts->flags & ART_SPAWN_MONITOR) {
+    uint64_t ref = atomic_fetch_add_explicit(&sys->next_ref, 1, memory_order_relaxed);
+    if (art__ref_list_add(sys, &cx->watched_by, ref, parent->pid) ||
+        art__ref_list_add(sys, &px->watching, ref, child->pid))
+      return ART_ENOMEM;
+    *opts->monitor_ref = ref;
+  }
+  return 0;
+}
+
+static void detach_from_parent(art__actor *parent, art__actor *child, const art_spawn_opts *opts) {
+  if (!parent || !parent->ext)
+    return;
+  art__pid_list_remove(&parent->ext->links, child->pid);
+  if (opts->flags & ART_SPAWN_MONITOR) {
+    art__ref_pair p;
+    art__ref_list_take(&parent->ext->watching, *opts->monitor_ref, &p);
+  }
+}
+
+static void *dedicated_main(void *arg);
+
+/* The owner parks its empty mailbox; this must be its last touch of the actor, which another
+ * thread may run as soon as it is parked. Returns false if the actor must keep running: a
+ * producer got in, or a kill came before the park and may have missed the parked bit (seq_cst
+ * pair with kill_actor: signals, then head), in which case the mailbox is taken back. */
+static bool park(art__actor *a) {
+  art__node *tail = a->tail;
+  if (!art__mailbox_empty(&a->mailbox, tail) || !art__mailbox_try_park(&a->mailbox, tail))
+    return false;
+  uintptr_t parked = (uintptr_t)tail | ART__MAILBOX_PARKED;
+  return !(atomic_load(&a->signals) & ART__SIGNAL_KILL &&
+           atomic_compare_exchange_strong(&a->mailbox.head, &parked, (uintptr_t)tail));
+}
+
 int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
-  if (!sys || !opts || !opts->ops || !opts->ops->handle || (opts->flags & ~ART_SPAWN_TRAP_EXIT) ||
-      (opts->name && strlen(opts->name) > NAME_MAX_LEN))
+  if (!sys || !opts || !opts->ops || !opts->ops->handle || (opts->flags & ~SPAWN_FLAGS) ||
+      (opts->name && strlen(opts->name) > NAME_MAX_LEN) ||
+      (unsigned)opts->overflow > ART_OVERFLOW_BLOCK ||
+      (opts->flags & ART_SPAWN_MONITOR && !opts->monitor_ref))
+    return ART_EINVAL;
+  art__actor *parent = tls.current && tls.current->sys == sys ? tls.current : NULL;
+  if (opts->flags & (ART_SPAWN_LINK | ART_SPAWN_MONITOR) && !parent)
     return ART_EINVAL;
   if (atomic_load(&sys->state) != ART__SYS_RUNNING)
     return ART_ESHUTDOWN;
@@ -169,6 +353,9 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   a->ops = opts->ops;
   a->sys = sys;
   a->flags = opts->flags & ART_SPAWN_TRAP_EXIT ? ART__ACTOR_TRAP_EXIT : 0;
+  a->capacity = opts->mailbox_capacity;
+  a->overflow = (uint8_t)opts->overflow;
+  a->dedicated = opts->flags & ART_SPAWN_DEDICATED && !sys->cfg.deterministic;
   int rc = ART_ENOMEM;
   if (opts->state_size) {
     a->flags |= ART__ACTOR_OWNS_STATE;
@@ -189,16 +376,17 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   }
   if ((rc = art__pidtable_acquire(&sys->pids, w ? &w->pids : NULL, &a->pid)) != 0)
     goto fail_state;
+  if (parent && (rc = attach_to_parent(sys, parent, a, opts)) != 0)
+    goto fail_pid;
   art__mailbox_init(&a->mailbox, &a->tail, &a->stub);
   a->seq = atomic_fetch_add_explicit(&sys->spawn_seq, 1, memory_order_relaxed);
   /* seq_cst pair with art_system_shutdown (state, then alive): either shutdown waits for this
    * actor, or this spawn sees the state change and backs out. */
   atomic_fetch_add(&sys->alive, 1);
   if (atomic_load(&sys->state) != ART__SYS_RUNNING) {
-    art__pidtable_release(&sys->pids, w ? &w->pids : NULL, a->pid);
     actor_gone(sys);
     rc = ART_ESHUTDOWN;
-    goto fail_state;
+    goto fail_pid;
   }
   art__pidtable_publish(&sys->pids, a->pid, a);
 
@@ -212,8 +400,11 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   }
   if (rc < 0) {
     /* Never started: unpublish, drop what raced in, and retire (the pid may have leaked). */
+    art_exit_reason noproc = art_reason(ART_EXIT_NOPROC);
     art__pidtable_release(&sys->pids, w ? &w->pids : NULL, a->pid);
-    drain_mailbox(sys, w, a);
+    art__registry_remove_actor(sys, a);
+    detach_from_parent(parent, a, opts);
+    drain_mailbox(sys, w, a, &noproc);
     release_state_and_name(sys, a);
     a->flags |= ART__ACTOR_EXITED;
     atomic_fetch_add_explicit(&sys->spawn_failures, 1, memory_order_relaxed);
@@ -222,18 +413,36 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
     return rc;
   }
   a->flags |= ART__ACTOR_STARTED;
+  art_pid pid = a->pid;
+  if (a->dedicated) {
+    atomic_fetch_add(&sys->dedicated_running, 1);
+    pthread_t thread;
+    int err = pthread_create(&thread, NULL, dedicated_main, a);
+    if (err) {
+      /* post_stop is owed: let a worker run the actor just long enough to be killed. The
+       * mailbox is still held, so no sender reads `dedicated` meanwhile. */
+      atomic_fetch_sub(&sys->dedicated_running, 1);
+      a->dedicated = false;
+      atomic_fetch_or(&a->signals, ART__SIGNAL_KILL);
+      art__sched_submit(&sys->sched, &a->task);
+      return -err;
+    }
+  }
   if (w)
     art__stat_add(&w->stats.spawned, 1);
   else
     atomic_fetch_add_explicit(&sys->ext_spawned, 1, memory_order_relaxed);
   if (out)
-    *out = a->pid;
+    *out = pid;
   /* The mailbox was held scheduled during pre_start: park it, or run what arrived. Nothing of
    * @p a may be touched after this point: it can run, exit and be freed at once. */
-  if (!art__mailbox_empty(&a->mailbox, a->tail) || !art__mailbox_try_park(&a->mailbox, a->tail))
-    art__sched_submit(&sys->sched, &a->task);
+  if (!park(a))
+    make_runnable(sys, a);
   return 0;
 
+fail_pid:
+  detach_from_parent(parent, a, opts);
+  art__pidtable_release(&sys->pids, w ? &w->pids : NULL, a->pid);
 fail_state:
   release_state_and_name(sys, a);
 fail_block:
@@ -252,10 +461,19 @@ static void do_exit(art_system *sys, art__worker *w, art__actor *a, const art_ex
     a->ops->post_stop(a, a->state, r);
     tls.current = saved;
   }
-  drain_mailbox(sys, w, a);
+  art__registry_remove_actor(sys, a);
+  art__actor_exit_services(a, r);
+  drain_mailbox(sys, w, a, r);
+  /* Wake senders blocked on a full mailbox: they will find the actor gone. */
+  if (atomic_load(&sys->blocked_senders)) {
+    atomic_fetch_add(&sys->space_seq, 1);
+    art__futex_wake_all(&sys->space_seq);
+  }
   release_state_and_name(sys, a);
   if (w)
     art__stat_add(&w->stats.exits_by_kind[r->kind], 1);
+  else
+    atomic_fetch_add_explicit(&sys->ext_exits_by_kind[r->kind], 1, memory_order_relaxed);
   retire(sys, w, a);
   actor_gone(sys);
 }
@@ -264,7 +482,8 @@ void art__actor_reclaim(art__retired *item, void *arg) {
   art_system *sys = arg;
   art__actor *a = ART__CONTAINER_OF(item, art__actor, retired);
   art__worker *w = current_worker(sys);
-  drain_mailbox(sys, w, a); /* what late senders pushed after the exit */
+  art_exit_reason noproc = art_reason(ART_EXIT_NOPROC);
+  drain_mailbox(sys, w, a, &noproc); /* what late senders pushed after the exit */
   if (a->tail != &a->stub)
     env_free(sys, w, (art__env *)a->tail);
   art__pool_free(&sys->actor_pool, w ? &w->actors : NULL, a);
@@ -272,35 +491,34 @@ void art__actor_reclaim(art__retired *item, void *arg) {
 
 /* ---- the activation ------------------------------------------------------------------------ */
 
-static void set_exit(art__actor *a, const art_exit_reason *r) {
+void art__actor_set_exit(art__actor *a, const art_exit_reason *r) {
   if (a->flags & ART__ACTOR_EXITING)
     return;
   a->flags |= ART__ACTOR_EXITING;
   tls.exit_reason = *r;
+  tls.exit_reason.text[ART_REASON_TEXT_MAX - 1] = '\0';
 }
 
 /* Turns a handler error into the error action's effect. */
 static void handle_error(art__actor *a, int err, const art_msg *msg) {
   art_error_action action =
       a->ops->on_error ? a->ops->on_error(a, a->state, err, msg) : ART_ACTION_RESTART;
+  art_exit_reason r;
   switch (action) {
   case ART_ACTION_RESUME:
+    return;
+  case ART_ACTION_STOP:
+    r = art_reason(ART_EXIT_NORMAL);
     break;
-  case ART_ACTION_STOP: {
-    art_exit_reason r = art_reason(ART_EXIT_NORMAL);
-    set_exit(a, &r);
-    break;
-  }
   case ART_ACTION_ESCALATE:
   case ART_ACTION_RESTART:
-  default: {
-    art_exit_reason r = art_reason_error(err, tls.fail_set ? tls.fail_text : NULL);
+  default:
+    r = art_reason_error(err, tls.fail_set ? tls.fail_text : NULL);
     if (action == ART_ACTION_ESCALATE)
       r.flags |= ART_REASON_ESCALATE;
-    set_exit(a, &r);
     break;
   }
-  }
+  art__actor_set_exit(a, &r);
 }
 
 /* Calls the handler and turns its result into the actor's next step. */
@@ -311,72 +529,92 @@ static void call_handler(art__actor *a, const art_msg *msg) {
     return;
   if (rc == ART_STOP) {
     art_exit_reason r = art_reason(ART_EXIT_NORMAL);
-    set_exit(a, &r);
+    art__actor_set_exit(a, &r);
   } else if (rc < 0) {
     handle_error(a, rc, msg);
   }
 }
 
-/* An exit signal arrived through the mailbox (OTP's exit/2 rules, see art_send_exit). */
-static void handle_exit_signal(art__actor *a, art__env *env) {
-  const art_exit_msg *m = env->msg.data;
-  if (m->reason.kind == ART_EXIT_KILLED) {
-    set_exit(a, &m->reason);
-  } else if (a->flags & ART__ACTOR_TRAP_EXIT) {
-    env->msg.type = ART_MSG_EXIT;
-    call_handler(a, &env->msg);
-  } else if (m->reason.kind != ART_EXIT_NORMAL || m->from == a->pid) {
-    set_exit(a, &m->reason);
-  }
-}
+enum { RUN_PARKED, RUN_AGAIN, RUN_EXITED };
 
-static void handle_message(art__actor *a, art__env *env) {
-  if (ART__UNLIKELY(env->msg.type >= ART_MSG_RESERVED))
-    handle_exit_signal(a, env);
-  else
-    call_handler(a, &env->msg);
-}
-
-bool art__actor_run(art__task *task, art__worker *w, void *arg) {
-  art_system *sys = arg;
-  art__actor *a = ART__CONTAINER_OF(task, art__actor, task);
+/* One activation: up to `batch` messages. */
+static int activate(art_system *sys, art__worker *w, art__actor *a) {
   uint32_t batch = sys->cfg.batch;
-  uint64_t handled = 0;
-  bool again = true;
+  uint32_t taken = 0;
+  bool empty = false;
   tls.current = a;
   /* A kill overtakes the queue. Checked once per activation, not per message: the word sits on
    * the line senders write, and a batch is short. Acquire: pairs with the killer's fetch_or. */
   if (ART__UNLIKELY(atomic_load_explicit(&a->signals, memory_order_acquire) & ART__SIGNAL_KILL)) {
     art_exit_reason r = art_reason(ART_EXIT_KILLED);
-    do_exit(sys, w, a, &r);
-    tls.current = NULL;
-    return false;
+    a->flags &= ~ART__ACTOR_EXITING;
+    art__actor_set_exit(a, &r);
   }
-  for (uint32_t i = 0; i < batch; i++) {
+  while (!(a->flags & ART__ACTOR_EXITING) && taken < batch) {
     art__node *rel;
     art__node *n = art__mailbox_pop(&a->tail, &rel);
     if (rel && rel != &a->stub)
       env_free(sys, w, (art__env *)rel);
     if (!n) {
-      /* Empty: park the mailbox unless a producer got in; if one is mid-push, come back. */
-      again = !art__mailbox_try_park(&a->mailbox, a->tail);
+      empty = true;
       break;
     }
+    taken++;
     art__env *env = (art__env *)n;
-    handle_message(a, env);
-    handled++;
+    if (ART__LIKELY(env->msg.type < ART_MSG_RESERVED &&
+                    !(env->msg.correlation & ART__CORRELATION_REPLY)) ||
+        art__actor_system_message(a, env))
+      call_handler(a, &env->msg);
     art__env_release_payload(&sys->alloc, env);
-    if (a->flags & ART__ACTOR_EXITING)
-      break;
   }
-  art__stat_add(&w->stats.handled, handled);
+  if (taken) {
+    atomic_store_explicit(&a->processed,
+                          atomic_load_explicit(&a->processed, memory_order_relaxed) + taken,
+                          memory_order_relaxed);
+    /* seq_cst pair with blocked senders: queued here, blocked_senders there. */
+    atomic_fetch_sub(&a->queued, taken);
+    if (a->capacity && atomic_load(&sys->blocked_senders)) {
+      atomic_fetch_add(&sys->space_seq, 1);
+      art__futex_wake_all(&sys->space_seq);
+    }
+    if (w)
+      art__stat_add(&w->stats.handled, taken);
+    else
+      atomic_fetch_add_explicit(&sys->ext_handled, taken, memory_order_relaxed);
+  }
+  int result = RUN_AGAIN;
   if (a->flags & ART__ACTOR_EXITING) {
     art_exit_reason r = tls.exit_reason;
     do_exit(sys, w, a, &r);
-    again = false;
+    result = RUN_EXITED;
+  } else if (empty && park(a)) { /* if a producer is mid-push, come back */
+    result = RUN_PARKED;
   }
   tls.current = NULL;
-  return again;
+  return result;
+}
+
+bool art__actor_run(art__task *task, art__worker *w, void *arg) {
+  return activate(arg, w, ART__CONTAINER_OF(task, art__actor, task)) == RUN_AGAIN;
+}
+
+/* The thread of a dedicated actor: activations whenever the mailbox edge posts the token. The
+ * block is not touched after the activation that exits (it is retired there). */
+static void *dedicated_main(void *arg) {
+  art__actor *a = arg;
+  art_system *sys = a->sys;
+  pthread_detach(pthread_self());
+  char name[16];
+  snprintf(name, sizeof name, "%.10s-ded", sys->name);
+  art__thread_set_name(name);
+  int r = RUN_PARKED;
+  while (r != RUN_EXITED) {
+    art__token_wait(&a->token, -1);
+    while ((r = activate(sys, NULL, a)) == RUN_AGAIN) {
+    }
+  }
+  atomic_fetch_sub(&sys->dedicated_running, 1); /* the last touch of the system */
+  return NULL;
 }
 
 /* ---- the context API ----------------------------------------------------------------------- */
@@ -391,8 +629,7 @@ void art_exit(art_ctx *ctx, const art_exit_reason *reason) {
   if (!ctx || !reason || !(ctx->flags & ART__ACTOR_STARTED) || ctx->flags & ART__ACTOR_EXITED ||
       (unsigned)reason->kind > ART_EXIT_HEALTH_CHECK_FAILED)
     return;
-  set_exit(ctx, reason);
-  tls.exit_reason.text[ART_REASON_TEXT_MAX - 1] = '\0';
+  art__actor_set_exit(ctx, reason);
 }
 
 int art_fail(art_ctx *ctx, int code, const char *fmt, ...) {
@@ -415,3 +652,5 @@ void art_trap_exit(art_ctx *ctx, bool on) {
   else
     ctx->flags &= ~ART__ACTOR_TRAP_EXIT;
 }
+
+bool art__actor_traps_exits(const art__actor *a) { return a->flags & ART__ACTOR_TRAP_EXIT; }

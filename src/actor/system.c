@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "actor/actor.h"
@@ -49,7 +50,9 @@ int art_system_create(art_system **out, const art_system_config *cfg_in) {
       cfg.max_actors > (1u << 31) || cfg.batch == 0 || cfg.spin_ns < 0 ||
       (cfg.allocator.alloc == NULL) != (cfg.allocator.free == NULL))
     return ART_EINVAL;
-  if (cfg.workers == 0)
+  if (cfg.deterministic)
+    cfg.workers = 1; /* worker 0 is whichever thread drives the system */
+  else if (cfg.workers == 0)
     cfg.workers = online_cpus();
 
   art__allocator alloc;
@@ -83,16 +86,26 @@ int art_system_create(art_system **out, const art_system_config *cfg_in) {
     goto fail_wait_lock;
   if (pthread_mutex_init(&sys->shutdown_lock, NULL))
     goto fail_wait_cond;
+  if ((rc = art__timers_init(&sys->timers, &sys->alloc, cfg.deterministic, art__timer_fire, sys,
+                             sys->name)) != 0)
+    goto fail_shutdown_lock;
+  if ((rc = art__registry_create(sys)) != 0)
+    goto fail_timers;
+  atomic_init(&sys->next_ref, 1);
   if ((rc = art__sched_init(&sys->sched, sys->workers, cfg.workers, sys->name, cfg.spin_ns,
                             &sys->epoch, art__actor_run, art__actor_reclaim, sys)) != 0)
-    goto fail_shutdown_lock;
-  if ((rc = art__sched_start(&sys->sched)) != 0)
+    goto fail_registry;
+  if (!cfg.deterministic && (rc = art__sched_start(&sys->sched)) != 0)
     goto fail_sched;
   *out = sys;
   return 0;
 
 fail_sched:
   art__sched_fini(&sys->sched);
+fail_registry:
+  art__registry_destroy(sys);
+fail_timers:
+  art__timers_fini(&sys->timers);
 fail_shutdown_lock:
   pthread_mutex_destroy(&sys->shutdown_lock);
 fail_wait_cond:
@@ -117,8 +130,15 @@ static bool on_actor_thread(art_system *sys) {
   return art__sched_current(&sys->sched) != NULL || (a && a->sys == sys);
 }
 
-/* Waits until no actor is alive or @p timeout passes. Returns 0 or ART_ETIMEDOUT. */
+int64_t art__system_drive(art_system *sys) { return art__sched_drive(&sys->sched); }
+
+/* Waits until no actor is alive or @p timeout passes. Returns 0 or ART_ETIMEDOUT. In
+ * deterministic mode it runs the actors instead, and time does not pass. */
 static int wait_none_alive(art_system *sys, art_duration timeout) {
+  if (sys->cfg.deterministic) {
+    art__system_drive(sys);
+    return atomic_load(&sys->alive) ? ART_ETIMEDOUT : 0;
+  }
   int64_t deadline = timeout < 0 ? INT64_MAX : art__clock_mono() + timeout;
   atomic_fetch_add(&sys->waiters, 1);
   pthread_mutex_lock(&sys->wait_lock);
@@ -227,8 +247,14 @@ void art_system_destroy(art_system *sys) {
     wait_none_alive(sys, ART_FOREVER);
     art__sched_stop(&sys->sched);
   }
+  /* Threads of dedicated actors leave right after their actor exits. */
+  while (atomic_load(&sys->dedicated_running))
+    sched_yield();
+  /* No timer can fire into the actors any more once its thread is gone. */
+  art__timers_fini(&sys->timers);
   /* No thread can read the pid table any more: free every retired actor, then the caches. */
   art__sched_reclaim_all(&sys->sched);
+  art__registry_destroy(sys);
   for (uint32_t i = 0; i < sys->cfg.workers; i++) {
     art__worker *w = &sys->workers[i];
     art__pool_cache_flush(&sys->env_pool, &w->envs);
@@ -253,6 +279,12 @@ int art_system_stats_get(art_system *sys, art_system_stats *out) {
   out->workers = sys->cfg.workers;
   out->messages_sent = load(&sys->ext_sent);
   out->actors_spawned = load(&sys->ext_spawned);
+  out->messages_handled = load(&sys->ext_handled);
+  out->exits_normal = load(&sys->ext_exits_by_kind[ART_EXIT_NORMAL]);
+  out->exits_shutdown = load(&sys->ext_exits_by_kind[ART_EXIT_SHUTDOWN]);
+  out->exits_killed = load(&sys->ext_exits_by_kind[ART_EXIT_KILLED]);
+  for (int k = ART_EXIT_ERROR; k < 8; k++)
+    out->exits_error += load(&sys->ext_exits_by_kind[k]);
   for (uint32_t i = 0; i < sys->cfg.workers; i++) {
     art__worker_stats *s = &sys->workers[i].stats;
     out->messages_sent += load(&s->sent);

@@ -3,8 +3,8 @@
  * handlers see it, and either the payload (up to ART_MSG_INLINE_MAX bytes) or a pointer to it.
  * Envelopes come from the system's envelope pool (core/pool.h).
  */
-#ifndef ART_ENVELOPE_H
-#define ART_ENVELOPE_H
+#ifndef ART_CORE_ENVELOPE_H
+#define ART_CORE_ENVELOPE_H
 
 #include "art/actor.h"
 #include "core/mailbox.h"
@@ -27,4 +27,4 @@ int art__env_set_payload(const art__allocator *a, art__env *env, const art_send_
 /* Releases the payload of @p env (runs free_fn or frees the runtime's copy). */
 void art__env_release_payload(const art__allocator *a, art__env *env);
 
-#endif /* ART_ENVELOPE_H */
+#endif /* ART_CORE_ENVELOPE_H */

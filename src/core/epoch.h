@@ -18,8 +18,8 @@
  * (plain loads on x86). The end of a critical section is a release store that pairs with the
  * scan's load, so everything a reader did with the block happens before it is freed.
  */
-#ifndef ART_EPOCH_H
-#define ART_EPOCH_H
+#ifndef ART_CORE_EPOCH_H
+#define ART_CORE_EPOCH_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -58,6 +58,7 @@ void art__epoch_init(art__epoch *e, art__epoch_rec *workers, uint32_t nworkers);
 static inline void art__epoch_online(art__epoch_rec *r, art__epoch *e) {
   atomic_store_explicit(&r->active, atomic_load(&e->global), memory_order_seq_cst);
 }
+/* Only on a record that is online: going online needs the seq_cst store above. */
 static inline void art__epoch_quiescent(art__epoch_rec *r, art__epoch *e) {
   uint64_t g = atomic_load(&e->global);
   /* Release: pairs with the scan's seq_cst load; the reader's past work happens before a free
@@ -86,4 +87,4 @@ uint32_t art__epoch_reclaim(art__epoch *e, art__retire_list *l,
 /* Moves every item of @p from to the end of @p to. */
 void art__retire_list_splice(art__retire_list *to, art__retire_list *from);
 
-#endif /* ART_EPOCH_H */
+#endif /* ART_CORE_EPOCH_H */

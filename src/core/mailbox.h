@@ -13,8 +13,8 @@
  * `next` field until then. So a popped node stays valid until the following pop, and the
  * caller of art__mailbox_pop() gets the node it may free instead.
  */
-#ifndef ART_MAILBOX_H
-#define ART_MAILBOX_H
+#ifndef ART_CORE_MAILBOX_H
+#define ART_CORE_MAILBOX_H
 
 #include <stdbool.h>
 #include <stdatomic.h>
@@ -74,10 +74,12 @@ static inline art__node *art__mailbox_pop(art__node **tail, art__node **release)
  * Returns false if a producer pushed in the meantime (the actor must stay scheduled). */
 static inline bool art__mailbox_try_park(art__mailbox *mb, art__node *tail) {
   uintptr_t expected = (uintptr_t)tail;
-  /* Release: pairs with the producers' acquire exchange; see art__mailbox_push_chain. */
+  /* seq_cst (release would do for producers, which pair with it through their acquire
+   * exchange): a killer sets its bit and then reads head, and the consumer reads the bit after
+   * this, a Dekker pair (see kill_actor in actor.c). */
   return atomic_compare_exchange_strong_explicit(&mb->head, &expected,
                                                  expected | ART__MAILBOX_PARKED,
-                                                 memory_order_release, memory_order_relaxed);
+                                                 memory_order_seq_cst, memory_order_relaxed);
 }
 
 /* True if nothing is queued after tail (consumer only, a snapshot). */
@@ -86,4 +88,4 @@ static inline bool art__mailbox_empty(const art__mailbox *mb, art__node *tail) {
          (uintptr_t)tail;
 }
 
-#endif /* ART_MAILBOX_H */
+#endif /* ART_CORE_MAILBOX_H */

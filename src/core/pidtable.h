@@ -10,8 +10,8 @@
  * Free slot indices are kept per worker (no lock) and in a shared stack (mutex) that the
  * per-worker caches trade with in batches. A slot's generation grows on every reuse.
  */
-#ifndef ART_PIDTABLE_H
-#define ART_PIDTABLE_H
+#ifndef ART_CORE_PIDTABLE_H
+#define ART_CORE_PIDTABLE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -81,4 +81,4 @@ void art__pidtable_release(art__pidtable *t, art__pid_cache *cache, art_pid pid)
 /* Returns the cached indices to the shared free list. */
 void art__pidtable_cache_flush(art__pidtable *t, art__pid_cache *cache);
 
-#endif /* ART_PIDTABLE_H */
+#endif /* ART_CORE_PIDTABLE_H */

@@ -32,7 +32,7 @@ static uint32_t carve_locked(art__pool *p, art__node **chain, uint32_t n) {
   uint32_t got = 0;
   *chain = NULL;
   while (got < n) {
-    if (p->carve + p->block_size > p->carve_end) {
+    if (!p->carve || (size_t)(p->carve_end - p->carve) < p->block_size) {
       char *slab = art__alloc(p->alloc, SLAB_SIZE);
       if (!slab)
         break;

@@ -9,8 +9,8 @@
  *
  * Thread safety: a cache belongs to one thread; pass NULL as the cache from other threads.
  */
-#ifndef ART_POOL_H
-#define ART_POOL_H
+#ifndef ART_CORE_POOL_H
+#define ART_CORE_POOL_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -47,4 +47,4 @@ void art__pool_cache_flush(art__pool *p, art__pool_cache *c);
 void *art__pool_alloc(art__pool *p, art__pool_cache *c);
 void art__pool_free(art__pool *p, art__pool_cache *c, void *block);
 
-#endif /* ART_POOL_H */
+#endif /* ART_CORE_POOL_H */

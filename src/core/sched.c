@@ -380,6 +380,26 @@ static void *worker_main(void *arg) {
 
 /* ---- the public face of the scheduler ------------------------------------------------------ */
 
+int64_t art__sched_drive(art__sched *s) {
+  art__worker *w = &s->workers[0];
+  art__worker *saved = art__tls_worker;
+  art__tls_worker = w;
+  art__epoch_online(&s->epoch->workers[w->id], s->epoch);
+  int64_t n = 0;
+  uint64_t tick = 0;
+  art__task *task;
+  while ((task = find_local(w, ++tick)) != NULL) {
+    run_task(w, task);
+    n++;
+    if (w->retired.count >= w->reclaim_at)
+      reclaim(w);
+  }
+  reclaim(w);
+  art__epoch_offline(&s->epoch->workers[w->id]);
+  art__tls_worker = saved;
+  return n;
+}
+
 void art__sched_submit(art__sched *s, art__task *task) {
   art__worker *w = art__sched_current(s);
   if (w) {

@@ -12,8 +12,8 @@
  * each have a mutex, taken once per batch of tasks or per park. Lifetime: tasks are owned by
  * the caller; the scheduler only links them.
  */
-#ifndef ART_SCHED_H
-#define ART_SCHED_H
+#ifndef ART_CORE_SCHED_H
+#define ART_CORE_SCHED_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -110,6 +110,10 @@ int art__sched_start(art__sched *s);
 void art__sched_stop(art__sched *s);
 void art__sched_fini(art__sched *s);
 
+/* Runs tasks on the calling thread, as worker 0, until none is runnable (deterministic mode:
+ * the scheduler was never started). Returns the number of activations. */
+int64_t art__sched_drive(art__sched *s);
+
 /* Makes @p task runnable. On one of this scheduler's workers it goes to the run-next slot;
  * elsewhere to the global queue. */
 void art__sched_submit(art__sched *s, art__task *task);
@@ -124,4 +128,4 @@ static inline art__worker *art__sched_current(const art__sched *s) {
   return w && w->sched == s ? w : NULL;
 }
 
-#endif /* ART_SCHED_H */
+#endif /* ART_CORE_SCHED_H */

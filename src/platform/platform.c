@@ -1,6 +1,7 @@
 /* Clocks, futex tokens, the allocator front-end, thread names. */
 #include "platform/platform.h"
 
+#include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,6 +27,13 @@ int64_t art_now_utc(void) {
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts) {
   return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, 0);
 }
+
+void art__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns) {
+  struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
+  futex(addr, FUTEX_WAIT_PRIVATE, expected, timeout_ns < 0 ? NULL : &ts);
+}
+
+void art__futex_wake_all(_Atomic uint32_t *addr) { futex(addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
 
 void art__token_post(art__token *t) {
   /* Release: pairs with the acquire exchange in art__token_wait, so what the poster wrote

@@ -4,8 +4,8 @@
  * Owns nothing global except the thread-local pointer set by the scheduler. Every function here
  * is safe from any thread.
  */
-#ifndef ART_PLATFORM_H
-#define ART_PLATFORM_H
+#ifndef ART_PLATFORM_PLATFORM_H
+#define ART_PLATFORM_PLATFORM_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -45,6 +45,11 @@ typedef struct art__token {
 } art__token;
 
 void art__token_post(art__token *t);
+
+/* Raw futex: waits while *addr == expected, at most timeout_ns (negative: forever); spurious
+ * returns are possible. Wakes every waiter on addr. */
+void art__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+void art__futex_wake_all(_Atomic uint32_t *addr);
 /** Waits for a post, at most @p timeout_ns (negative: forever). Returns 1 if posted, 0 if not. */
 int art__token_wait(art__token *t, int64_t timeout_ns);
 
@@ -65,4 +70,4 @@ void art__free_aligned(const art__allocator *a, void *ptr);
 /** Sets the calling thread's name (truncated to 15 bytes); errors are ignored. */
 void art__thread_set_name(const char *name);
 
-#endif /* ART_PLATFORM_H */
+#endif /* ART_PLATFORM_PLATFORM_H */
