@@ -121,9 +121,11 @@ typedef struct art_system_stats {
   uint64_t exits_killed;     /**< exits with reason killed */
   uint64_t exits_error;      /**< exits with any other reason */
   uint64_t spawn_failures;   /**< spawns whose pre_start failed */
-  uint64_t messages_sent;    /**< messages accepted by a mailbox */
-  uint64_t messages_handled; /**< messages given to a handler */
-  uint64_t dead_letters;     /**< messages that reached no handler (stale pid, actor exited) */
+  uint64_t messages_sent;    /**< messages and signals accepted by a mailbox (a kill is no
+                                  message: it is not counted) */
+  uint64_t messages_handled; /**< messages and signals taken out of mailboxes by actors */
+  uint64_t dead_letters;     /**< messages that reached no handler: stale pid, or queued when
+                                  the actor exited (signals are not counted) */
   uint64_t steals;           /**< actors moved between workers by stealing */
   uint64_t parks;            /**< times a worker went to sleep */
 } art_system_stats;

@@ -132,7 +132,8 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
       atomic_fetch_sub(&sys->blocked_senders, 1);
       continue;
     }
-    art__env *env = art__pool_alloc(&sys->env_pool, w ? &w->envs : NULL);
+    art__pool_cache *cache = w ? &w->envs : &sys->ext_caches[rec - sys->epoch.ext].envs;
+    art__env *env = art__pool_alloc(&sys->env_pool, cache);
     if (ART__UNLIKELY(!env)) {
       atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
       rc = ART_ENOMEM;
@@ -143,7 +144,7 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
     env->msg.sender = sender;
     if (ART__UNLIKELY((rc = art__env_set_payload(&sys->alloc, env, args)) != 0)) {
       atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
-      env_free(sys, w, env);
+      art__pool_free(&sys->env_pool, cache, env);
       goto out;
     }
     if (art__mailbox_push(&a->mailbox, &env->node))

@@ -148,6 +148,11 @@ struct art_system {
   _Atomic uint32_t space_seq;        /* bumped when a bounded mailbox with blocked senders
                                         makes room; blocked senders wait on it (futex) */
   _Atomic uint32_t dedicated_running; /* threads of dedicated actors still running */
+  /* Envelope caches of non-worker threads, one per external epoch record: a thread owns the
+   * cache of the record it holds for the length of a send, so no lock is needed. */
+  struct {
+    ART__ALIGNED_LINE art__pool_cache envs;
+  } ext_caches[ART__EPOCH_EXT_RECORDS];
 };
 
 /* The scheduler's callbacks. */

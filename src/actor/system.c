@@ -260,6 +260,8 @@ void art_system_destroy(art_system *sys) {
     art__pool_cache_flush(&sys->env_pool, &w->envs);
     art__pool_cache_flush(&sys->actor_pool, &w->actors);
   }
+  for (uint32_t i = 0; i < ART__EPOCH_EXT_RECORDS; i++)
+    art__pool_cache_flush(&sys->env_pool, &sys->ext_caches[i].envs);
   art__sched_fini(&sys->sched);
   pthread_mutex_destroy(&sys->shutdown_lock);
   pthread_cond_destroy(&sys->wait_cond);

@@ -72,7 +72,12 @@ void *art__pool_alloc(art__pool *p, art__pool_cache *c) {
     p->batches = *batch_link(n);
     c->free = atomic_load_explicit(&n->next, memory_order_relaxed);
     c->count = ART__POOL_BATCH - 1;
-  } else if ((n = pop_node(&p->loose)) == NULL) {
+  } else if ((n = pop_node(&p->loose)) == NULL && p->batches) {
+    /* No cache (a non-worker thread): open a batch for it; the rest becomes loose blocks. */
+    n = p->batches;
+    p->batches = *batch_link(n);
+    p->loose = atomic_load_explicit(&n->next, memory_order_relaxed);
+  } else if (!n) {
     uint32_t got = carve_locked(p, &n, c ? ART__POOL_BATCH : 1);
     if (got && c) {
       c->free = atomic_load_explicit(&n->next, memory_order_relaxed);
