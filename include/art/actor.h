@@ -184,7 +184,8 @@ typedef struct art_actor_ops {
 #define ART_SPAWN_MONITOR 0x4u
 /**
  * Spawn flag: the actor runs on a thread of its own, so its callbacks may block (I/O, long
- * computations) without holding up other actors. Same API and semantics otherwise.
+ * computations) without holding up other actors. Same API and semantics otherwise. Ignored in
+ * deterministic mode, where every actor runs on the driving thread.
  */
 #define ART_SPAWN_DEDICATED 0x8u
 

@@ -56,6 +56,8 @@ typedef struct art_call_reply {
  *         ART_ENOMEM; ART_EDEADLK (called from an actor: use art_ask). In deterministic mode
  *         the call runs the actors while it waits and returns ART_ETIMEDOUT if they go idle
  *         without replying (time does not pass by itself there).
+ * The responder sees the request coming from a short-lived proxy actor that owns the pending
+ * request (msg.sender is its pid, not ART_PID_NONE); art_reply() routes the answer through it.
  * Thread safety: any thread but an actor's.
  */
 ART_API int art_call(art_system *sys, art_pid to, uint32_t type, const void *data, size_t size,

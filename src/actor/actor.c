@@ -538,6 +538,19 @@ static void call_handler(art__actor *a, const art_msg *msg) {
 
 enum { RUN_PARKED, RUN_AGAIN, RUN_EXITED };
 
+/* Frees @p n places in a bounded mailbox and wakes senders blocked for room. seq_cst pair with
+ * them: queued here, then blocked_senders; blocked_senders there, then queued. */
+static void make_room(art_system *sys, art__actor *a, uint32_t n) {
+  atomic_store_explicit(&a->processed,
+                        atomic_load_explicit(&a->processed, memory_order_relaxed) + n,
+                        memory_order_relaxed);
+  atomic_fetch_sub(&a->queued, n);
+  if (atomic_load(&sys->blocked_senders)) {
+    atomic_fetch_add(&sys->space_seq, 1);
+    art__futex_wake_all(&sys->space_seq);
+  }
+}
+
 /* One activation: up to `batch` messages. */
 static int activate(art_system *sys, art__worker *w, art__actor *a) {
   uint32_t batch = sys->cfg.batch;
@@ -561,6 +574,8 @@ static int activate(art_system *sys, art__worker *w, art__actor *a) {
       break;
     }
     taken++;
+    if (a->capacity) /* a bounded mailbox has room again at once (see below for the others) */
+      make_room(sys, a, 1);
     art__env *env = (art__env *)n;
     if (ART__LIKELY(env->msg.type < ART_MSG_RESERVED &&
                     !(env->msg.correlation & ART__CORRELATION_REPLY)) ||
@@ -569,14 +584,13 @@ static int activate(art_system *sys, art__worker *w, art__actor *a) {
     art__env_release_payload(&sys->alloc, env);
   }
   if (taken) {
-    atomic_store_explicit(&a->processed,
-                          atomic_load_explicit(&a->processed, memory_order_relaxed) + taken,
-                          memory_order_relaxed);
-    /* seq_cst pair with blocked senders: queued here, blocked_senders there. */
-    atomic_fetch_sub(&a->queued, taken);
-    if (a->capacity && atomic_load(&sys->blocked_senders)) {
-      atomic_fetch_add(&sys->space_seq, 1);
-      art__futex_wake_all(&sys->space_seq);
+    /* Unbounded mailboxes count what was taken once per batch: the word is on the line the
+     * senders write. */
+    if (!a->capacity) {
+      atomic_store_explicit(&a->processed,
+                            atomic_load_explicit(&a->processed, memory_order_relaxed) + taken,
+                            memory_order_relaxed);
+      atomic_fetch_sub_explicit(&a->queued, taken, memory_order_relaxed);
     }
     if (w)
       art__stat_add(&w->stats.handled, taken);

@@ -11,6 +11,8 @@ ART__THREAD_LOCAL art__worker *art__tls_worker;
 /* A run-next slot that has not moved for this long on a worker busy with one activation may be
  * stolen. */
 #define RUNNEXT_STALL_NS 20000
+/* Activations in a row taken from the run-next slot before the ring gets a turn. */
+#define RUNNEXT_STREAK 128
 /* Retired actors a worker collects before it tries to reclaim them. */
 #define RECLAIM_THRESHOLD 64
 
@@ -288,8 +290,20 @@ static art__task *find_local(art__worker *w, uint64_t tick) {
   if (tick % GLOBAL_CHECK_INTERVAL == 0 && (t = global_take(w)))
     return t;
   if (atomic_load_explicit(&w->q.runnext, memory_order_relaxed) &&
-      (t = atomic_exchange_explicit(&w->q.runnext, NULL, memory_order_acquire)))
-    return t;
+      (t = atomic_exchange_explicit(&w->q.runnext, NULL, memory_order_acquire))) {
+    /* Run-next goes first, but a pair of actors that keep waking each other would hold the
+     * worker for ever: after RUNNEXT_STREAK turns in a row, it waits behind the ring (Go's
+     * time-slice inheritance does the same). */
+    if (++w->runnext_streak <= RUNNEXT_STREAK)
+      return t;
+    w->runnext_streak = 0;
+    art__task *first = runq_pop(w);
+    if (!first)
+      return t;
+    runq_push(w, t);
+    return first;
+  }
+  w->runnext_streak = 0;
   if ((t = runq_pop(w)))
     return t;
   return global_take(w);

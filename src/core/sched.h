@@ -55,7 +55,8 @@ typedef struct art__worker {
   art__pool_cache actors; /* actor blocks */
   art__pid_cache pids;
   art__retire_list retired;
-  uint32_t reclaim_at; /* retired.count that triggers the next reclaim */
+  uint32_t reclaim_at;     /* retired.count that triggers the next reclaim */
+  uint32_t runnext_streak; /* activations taken from run-next in a row */
   art__worker_stats stats;
   bool spinning;
   /* remembered stall of another worker's run-next: (victim, ticks, since) */

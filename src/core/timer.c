@@ -290,6 +290,7 @@ bool art__timers_claim(art__timers *ts, uint64_t id, uint32_t *type, uint32_t *k
                        uint64_t *correlation) {
   pthread_mutex_lock(&ts->lock);
   art__timer *t = hash_find(ts, id);
+  bool found = t != NULL;
   if (t) {
     *type = t->type;
     *kind = t->kind;
@@ -299,7 +300,6 @@ bool art__timers_claim(art__timers *ts, uint64_t id, uint32_t *type, uint32_t *k
     else
       t = NULL; /* periodic: stays */
   }
-  bool found = t != NULL || (*type = 0, hash_find(ts, id) != NULL);
   pthread_mutex_unlock(&ts->lock);
   if (t)
     art__free(ts->alloc, t);
