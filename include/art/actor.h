@@ -116,7 +116,7 @@ typedef struct art_send_args {
  *         a dead letter; for a full mailbox with ART_OVERFLOW_DROP, it was dropped),
  *         ART_ESRCH (stale or unknown pid: counted as a dead letter), ART_EAGAIN (full bounded
  *         mailbox, see art_overflow), ART_EINVAL (NULL sys or args, reserved type, NULL data
- *         with size > 0, a correlation with ART_CORRELATION_REQUEST set), ART_ENOMEM,
+ *         with size > 0, a correlation with a bit of ART_CORRELATION_RESERVED set), ART_ENOMEM,
  *         ART_ESHUTDOWN (the system has stopped).
  * Ownership: see art_send_args.free_fn. Thread safety: any thread.
  */

@@ -20,8 +20,11 @@ extern "C" {
 /** An art_ask() got no reply in time; msg.correlation says which. No payload. */
 #define ART_MSG_TIMEOUT 0xFFFF0003u
 
-/** Correlation ids with this bit set belong to requests; art_send_ex() refuses them. */
+/** Correlation ids with this bit set belong to requests. */
 #define ART_CORRELATION_REQUEST (UINT64_C(1) << 63)
+/** The bits of a correlation id that belong to the runtime (requests and replies);
+ *  art_send_ex() refuses a correlation with any of them set. */
+#define ART_CORRELATION_RESERVED (UINT64_C(3) << 62)
 
 /**
  * @brief Sends a request to @p to; the reply or an ART_MSG_TIMEOUT arrives later.

@@ -163,7 +163,7 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
 int art_send_ex(art_system *sys, art_pid to, const art_send_args *args) {
   if (!sys || !args || args->type >= ART_MSG_RESERVED || args->size > UINT32_MAX ||
       (!args->data && (args->size || args->free_fn)) ||
-      (args->correlation & ART_CORRELATION_REQUEST))
+      (args->correlation & ART_CORRELATION_RESERVED))
     return ART_EINVAL;
   return art__send(sys, to, art__sender(sys), args->type, args);
 }

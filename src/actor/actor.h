@@ -39,7 +39,8 @@ typedef struct art_ctx art__actor;
 #define ART__MSG_DOWN 0xFFFFFF07u        /* data: art_down_msg; checked before delivery */
 #define ART__MSG_TIMER 0xFFFFFF08u       /* timer id in correlation; checked before delivery */
 
-/* Set in the correlation of a reply (with ART_CORRELATION_REQUEST); removed before delivery. */
+/* Set in the correlation of a reply (with ART_CORRELATION_REQUEST); removed before delivery.
+ * Part of ART_CORRELATION_RESERVED, so no user message carries it. */
 #define ART__CORRELATION_REPLY (UINT64_C(1) << 62)
 
 /* Timer kinds. */

@@ -460,11 +460,13 @@ static void test_moved_payload_and_correlation(void **unused) {
   assert_int_equal(art_send_ex(sys, pid, &copied), 0);
   art_send_args empty = {.type = 13, .correlation = UINT64_MAX >> 2};
   assert_int_equal(art_send_ex(sys, pid, &empty), 0);
-  /* Every bit but ART_CORRELATION_REQUEST's is the caller's. */
-  art_send_args high = {.type = 14, .correlation = (UINT64_C(1) << 62) | 7};
+  /* Every bit but those of ART_CORRELATION_RESERVED is the caller's. */
+  art_send_args high = {.type = 14, .correlation = (UINT64_C(1) << 61) | 7};
   assert_int_equal(art_send_ex(sys, pid, &high), 0);
   art_send_args request = {.type = 15, .correlation = ART_CORRELATION_REQUEST | 7};
   assert_int_equal(art_send_ex(sys, pid, &request), ART_EINVAL);
+  art_send_args reply_bit = {.type = 15, .correlation = (UINT64_C(1) << 62) | 7};
+  assert_int_equal(art_send_ex(sys, pid, &reply_bit), ART_EINVAL);
 
   assert_int_equal(art_send(sys, pid, 16, NULL, 0), 0); /* the end, by FIFO */
   assert_true(ART_WAIT_UNTIL(recorder_has(&r, 16), IT_WAIT_MS));
@@ -491,7 +493,7 @@ static void test_moved_payload_and_correlation(void **unused) {
   assert_null(r.rec[3].data);
   assert_int_equal(r.rec[3].correlation, UINT64_MAX >> 2);
   assert_int_equal(r.rec[4].type, 14);
-  assert_int_equal(r.rec[4].correlation, (UINT64_C(1) << 62) | 7);
+  assert_int_equal(r.rec[4].correlation, (UINT64_C(1) << 61) | 7);
   recorder_fini(&r);
 }
 
