@@ -7,12 +7,12 @@
 #ifndef ART_H
 #define ART_H
 
-#include "art/common.h"
-#include "art/system.h"
 #include "art/actor.h"
+#include "art/common.h"
 #include "art/link.h"
 #include "art/registry.h"
 #include "art/request.h"
+#include "art/system.h"
 #include "art/timer.h"
 
 #endif /* ART_H */

@@ -25,13 +25,13 @@ typedef struct art_ctx art_ctx;
 
 /** What an exit reason says. */
 typedef enum art_exit_kind {
-  ART_EXIT_NORMAL = 0,              /**< the actor finished its work */
-  ART_EXIT_SHUTDOWN,                /**< asked to stop (system or supervisor shutdown) */
-  ART_EXIT_KILLED,                  /**< killed; cannot be trapped */
-  ART_EXIT_ERROR,                   /**< failed: code and text say why */
-  ART_EXIT_NOPROC,                  /**< the actor did not exist (links and monitors) */
-  ART_EXIT_TIMEOUT,                 /**< an operation with a deadline ran out of time */
-  ART_EXIT_HEALTH_CHECK_FAILED,     /**< failed its health checks */
+  ART_EXIT_NORMAL = 0,          /**< the actor finished its work */
+  ART_EXIT_SHUTDOWN,            /**< asked to stop (system or supervisor shutdown) */
+  ART_EXIT_KILLED,              /**< killed; cannot be trapped */
+  ART_EXIT_ERROR,               /**< failed: code and text say why */
+  ART_EXIT_NOPROC,              /**< the actor did not exist (links and monitors) */
+  ART_EXIT_TIMEOUT,             /**< an operation with a deadline ran out of time */
+  ART_EXIT_HEALTH_CHECK_FAILED, /**< failed its health checks */
 } art_exit_kind;
 
 #define ART_REASON_TEXT_MAX 112
@@ -42,10 +42,10 @@ typedef enum art_exit_kind {
 /** A structured exit reason; a value, copied freely (128 bytes). */
 typedef struct art_exit_reason {
   art_exit_kind kind;
-  int32_t code;                    /**< ART_EXIT_ERROR: the error code (negative) */
-  uint32_t flags;                  /**< ART_REASON_* */
+  int32_t code;   /**< ART_EXIT_ERROR: the error code (negative) */
+  uint32_t flags; /**< ART_REASON_* */
   uint32_t reserved;
-  char text[ART_REASON_TEXT_MAX];  /**< detail, NUL-terminated, possibly empty */
+  char text[ART_REASON_TEXT_MAX]; /**< detail, NUL-terminated, possibly empty */
 } art_exit_reason;
 
 /** @brief A reason of @p kind with no detail. Thread safety: any thread. */
@@ -97,16 +97,16 @@ typedef struct art_exit_msg {
 
 /** Everything a send can say; art_send() and art_send_ptr() are shorthands. */
 typedef struct art_send_args {
-  uint32_t type;            /**< type tag, below ART_MSG_RESERVED */
-  const void *data;         /**< payload, or NULL with size 0 */
-  size_t size;              /**< payload size, at most UINT32_MAX */
+  uint32_t type;    /**< type tag, below ART_MSG_RESERVED */
+  const void *data; /**< payload, or NULL with size 0 */
+  size_t size;      /**< payload size, at most UINT32_MAX */
   /**
    * NULL: the payload is copied and the caller keeps @c data. Non-NULL: the payload is moved;
    * on success the runtime calls free_fn(data) once the message is handled or dropped, on
    * failure the caller keeps it.
    */
   void (*free_fn)(void *data);
-  uint64_t correlation;     /**< correlation id for replies, 0 if none */
+  uint64_t correlation; /**< correlation id for replies, 0 if none */
 } art_send_args;
 
 /**
@@ -213,8 +213,8 @@ typedef struct art_spawn_opts {
   /** 0: unbounded (the default). Otherwise at most this many messages wait in the mailbox
    * (exit signals and other runtime messages are never refused). */
   uint32_t mailbox_capacity;
-  art_overflow overflow;   /**< for a bounded mailbox */
-  uint64_t *monitor_ref;   /**< ART_SPAWN_MONITOR: receives the monitor reference */
+  art_overflow overflow; /**< for a bounded mailbox */
+  uint64_t *monitor_ref; /**< ART_SPAWN_MONITOR: receives the monitor reference */
 } art_spawn_opts;
 
 /**

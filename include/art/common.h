@@ -29,20 +29,20 @@ extern "C" {
  * The error codes: X(name, value, description). One list, so that the enum and art_strerror()
  * cannot drift apart.
  */
-#define ART_ERRNO_MAP(X)                                                                         \
-  X(EPERM, -EPERM, "operation not permitted")                                                    \
-  X(ENOENT, -ENOENT, "no such entry")                                                            \
-  X(ESRCH, -ESRCH, "no such actor (the pid is stale or was never valid)")                        \
-  X(EAGAIN, -EAGAIN, "resource temporarily unavailable (mailbox full)")                          \
-  X(ENOMEM, -ENOMEM, "out of memory")                                                            \
-  X(EBUSY, -EBUSY, "resource busy")                                                              \
-  X(EEXIST, -EEXIST, "already exists")                                                           \
-  X(EINVAL, -EINVAL, "invalid argument")                                                         \
-  X(ERANGE, -ERANGE, "value out of range")                                                       \
-  X(EDEADLK, -EDEADLK, "operation would deadlock (called from an actor)")                        \
-  X(ENOSPC, -ENOSPC, "no space left (actor table full)")                                         \
-  X(ECANCELED, -ECANCELED, "operation canceled")                                                 \
-  X(ESHUTDOWN, -ESHUTDOWN, "the system is shutting down or stopped")                             \
+#define ART_ERRNO_MAP(X)                                                                           \
+  X(EPERM, -EPERM, "operation not permitted")                                                      \
+  X(ENOENT, -ENOENT, "no such entry")                                                              \
+  X(ESRCH, -ESRCH, "no such actor (the pid is stale or was never valid)")                          \
+  X(EAGAIN, -EAGAIN, "resource temporarily unavailable (mailbox full)")                            \
+  X(ENOMEM, -ENOMEM, "out of memory")                                                              \
+  X(EBUSY, -EBUSY, "resource busy")                                                                \
+  X(EEXIST, -EEXIST, "already exists")                                                             \
+  X(EINVAL, -EINVAL, "invalid argument")                                                           \
+  X(ERANGE, -ERANGE, "value out of range")                                                         \
+  X(EDEADLK, -EDEADLK, "operation would deadlock (called from an actor)")                          \
+  X(ENOSPC, -ENOSPC, "no space left (actor table full)")                                           \
+  X(ECANCELED, -ECANCELED, "operation canceled")                                                   \
+  X(ESHUTDOWN, -ESHUTDOWN, "the system is shutting down or stopped")                               \
   X(ETIMEDOUT, -ETIMEDOUT, "timed out")
 
 /** Error codes returned by every function of the library (always negative). */
@@ -81,9 +81,9 @@ typedef uint64_t art_pid;
 /** Durations and timeouts in nanoseconds. A negative timeout means "wait forever". */
 typedef int64_t art_duration;
 #define ART_NSEC(n) ((art_duration)(n))
-#define ART_USEC(n) ((art_duration)(n) * 1000)
-#define ART_MSEC(n) ((art_duration)(n) * 1000000)
-#define ART_SEC(n) ((art_duration)(n) * 1000000000)
+#define ART_USEC(n) ((art_duration)(n)*1000)
+#define ART_MSEC(n) ((art_duration)(n)*1000000)
+#define ART_SEC(n) ((art_duration)(n)*1000000000)
 #define ART_FOREVER ((art_duration)-1)
 
 /** @brief Monotonic time in nanoseconds (CLOCK_MONOTONIC). Thread safety: any thread. */

@@ -66,7 +66,7 @@ typedef struct art_system_config {
 typedef struct art_dead_letter {
   art_pid sender; /**< ART_PID_NONE from a non-actor thread */
   art_pid target;
-  uint32_t type;  /**< the message type (runtime types included) */
+  uint32_t type; /**< the message type (runtime types included) */
 } art_dead_letter;
 
 /** @brief Fills @p cfg with the defaults. Thread safety: any thread. */

@@ -21,14 +21,18 @@ typedef struct actor_tls {
 
 static ART__THREAD_LOCAL actor_tls tls;
 
-art__actor *art__actor_current(void) { return tls.current; }
+art__actor *art__actor_current(void) {
+  return tls.current;
+}
 
 art_pid art__sender(art_system *sys) {
   art__actor *self = tls.current;
   return self && self->sys == sys ? self->pid : ART_PID_NONE;
 }
 
-static art__worker *current_worker(art_system *sys) { return art__sched_current(&sys->sched); }
+static art__worker *current_worker(art_system *sys) {
+  return art__sched_current(&sys->sched);
+}
 
 static bool is_user_visible(uint32_t type) {
   return type < ART_MSG_RESERVED || type == ART__MSG_TIMER;
@@ -76,9 +80,9 @@ static void make_runnable(art_system *sys, art__actor *a) {
 
 static void raise_high_water(art__actor *a, uint32_t depth) {
   uint32_t hw = atomic_load_explicit(&a->high_water, memory_order_relaxed);
-  while (depth > hw && !atomic_compare_exchange_weak_explicit(&a->high_water, &hw, depth,
-                                                              memory_order_relaxed,
-                                                              memory_order_relaxed)) {
+  while (depth > hw &&
+         !atomic_compare_exchange_weak_explicit(&a->high_water, &hw, depth, memory_order_relaxed,
+                                                memory_order_relaxed)) {
   }
 }
 
@@ -105,8 +109,7 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
   art__worker *w = current_worker(sys);
   int rc;
   for (;;) {
-    if (ART__UNLIKELY(atomic_load_explicit(&sys->state, memory_order_relaxed) ==
-                      ART__SYS_STOPPED))
+    if (ART__UNLIKELY(atomic_load_explicit(&sys->state, memory_order_relaxed) == ART__SYS_STOPPED))
       return ART_ESHUTDOWN;
     art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
     art__actor *a = art__pidtable_lookup(&sys->pids, to);
@@ -227,7 +230,9 @@ static int with_actor(art_system *sys, art_pid pid, void (*fn)(art__actor *a, vo
   return alive ? 0 : ART_ESRCH;
 }
 
-bool art_is_alive(art_system *sys, art_pid pid) { return with_actor(sys, pid, NULL, NULL) == 0; }
+bool art_is_alive(art_system *sys, art_pid pid) {
+  return with_actor(sys, pid, NULL, NULL) == 0;
+}
 
 static void read_mailbox_stats(art__actor *a, void *arg) {
   art_mailbox_stats *out = arg;
@@ -634,11 +639,17 @@ static void *dedicated_main(void *arg) {
 
 /* ---- the context API ----------------------------------------------------------------------- */
 
-art_pid art_self(const art_ctx *ctx) { return ctx ? ctx->pid : ART_PID_NONE; }
+art_pid art_self(const art_ctx *ctx) {
+  return ctx ? ctx->pid : ART_PID_NONE;
+}
 
-art_system *art_ctx_system(const art_ctx *ctx) { return ctx ? ctx->sys : NULL; }
+art_system *art_ctx_system(const art_ctx *ctx) {
+  return ctx ? ctx->sys : NULL;
+}
 
-const char *art_ctx_name(const art_ctx *ctx) { return ctx && ctx->name ? ctx->name : ""; }
+const char *art_ctx_name(const art_ctx *ctx) {
+  return ctx && ctx->name ? ctx->name : "";
+}
 
 void art_exit(art_ctx *ctx, const art_exit_reason *reason) {
   if (!ctx || !reason || !(ctx->flags & ART__ACTOR_STARTED) || ctx->flags & ART__ACTOR_EXITED ||
@@ -668,4 +679,6 @@ void art_trap_exit(art_ctx *ctx, bool on) {
     ctx->flags &= ~ART__ACTOR_TRAP_EXIT;
 }
 
-bool art__actor_traps_exits(const art__actor *a) { return a->flags & ART__ACTOR_TRAP_EXIT; }
+bool art__actor_traps_exits(const art__actor *a) {
+  return a->flags & ART__ACTOR_TRAP_EXIT;
+}

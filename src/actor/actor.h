@@ -34,10 +34,10 @@ typedef struct art_ctx art__actor;
 #define ART__MSG_LINK_EXIT 0xFFFFFF02u   /* a linked actor exited; data: art_exit_msg */
 #define ART__MSG_LINK 0xFFFFFF03u        /* the sender links to the receiver */
 #define ART__MSG_UNLINK 0xFFFFFF04u
-#define ART__MSG_MONITOR 0xFFFFFF05u     /* the sender monitors the receiver; ref in correlation */
+#define ART__MSG_MONITOR 0xFFFFFF05u /* the sender monitors the receiver; ref in correlation */
 #define ART__MSG_DEMONITOR 0xFFFFFF06u
-#define ART__MSG_DOWN 0xFFFFFF07u        /* data: art_down_msg; checked before delivery */
-#define ART__MSG_TIMER 0xFFFFFF08u       /* timer id in correlation; checked before delivery */
+#define ART__MSG_DOWN 0xFFFFFF07u  /* data: art_down_msg; checked before delivery */
+#define ART__MSG_TIMER 0xFFFFFF08u /* timer id in correlation; checked before delivery */
 
 /* Set in the correlation of a reply (with ART_CORRELATION_REQUEST); removed before delivery.
  * Part of ART_CORRELATION_RESERVED, so no user message carries it. */
@@ -48,10 +48,10 @@ typedef struct art_ctx art__actor;
 #define ART__TIMER_ASK 1u
 
 /* Actor flags (owner only). */
-#define ART__ACTOR_STARTED 0x1u   /* pre_start succeeded: post_stop is owed */
+#define ART__ACTOR_STARTED 0x1u /* pre_start succeeded: post_stop is owed */
 #define ART__ACTOR_TRAP_EXIT 0x2u
 #define ART__ACTOR_OWNS_STATE 0x4u
-#define ART__ACTOR_EXITING 0x8u   /* art_exit() was called: exit after this callback */
+#define ART__ACTOR_EXITING 0x8u /* art_exit() was called: exit after this callback */
 #define ART__ACTOR_EXITED 0x10u
 
 /* Signal bits (any thread sets them). */
@@ -88,15 +88,15 @@ typedef struct art__reg_entry art__reg_entry;
 struct art_ctx {
   /* line 0: senders */
   ART__ALIGNED_LINE art__mailbox mailbox;
-  art_pid pid;                 /* immutable while published */
-  _Atomic uint32_t signals;    /* ART__SIGNAL_* */
-  uint32_t capacity;           /* immutable: 0 = unbounded */
-  uint8_t overflow;            /* immutable: art_overflow */
-  bool dedicated;              /* immutable: runs on its own thread, woken through token */
-  art__token token;            /* dedicated: posted on the mailbox's empty→non-empty edge */
-  _Atomic uint32_t queued;     /* accepted minus taken out (taken out counted per batch) */
+  art_pid pid;              /* immutable while published */
+  _Atomic uint32_t signals; /* ART__SIGNAL_* */
+  uint32_t capacity;        /* immutable: 0 = unbounded */
+  uint8_t overflow;         /* immutable: art_overflow */
+  bool dedicated;           /* immutable: runs on its own thread, woken through token */
+  art__token token;         /* dedicated: posted on the mailbox's empty→non-empty edge */
+  _Atomic uint32_t queued;  /* accepted minus taken out (taken out counted per batch) */
   _Atomic uint32_t high_water;
-  _Atomic uint32_t blocked;    /* senders waiting for room (ART_OVERFLOW_BLOCK) */
+  _Atomic uint32_t blocked; /* senders waiting for room (ART_OVERFLOW_BLOCK) */
   _Atomic uint64_t dropped;
   /* line 1: the running thread */
   ART__ALIGNED_LINE art__node *tail;
@@ -110,10 +110,10 @@ struct art_ctx {
   uint32_t reserved;
   /* line 2 */
   ART__ALIGNED_LINE art__retired retired;
-  uint64_t seq;                /* spawn order, for shutdown in reverse */
-  _Atomic uint64_t processed;  /* written by the running thread only */
+  uint64_t seq;               /* spawn order, for shutdown in reverse */
+  _Atomic uint64_t processed; /* written by the running thread only */
   art__actor_ext *ext;
-  art__reg_entry *reg;         /* guarded by the registry lock */
+  art__reg_entry *reg; /* guarded by the registry lock */
 };
 enum { ART__SYS_RUNNING, ART__SYS_STOPPING, ART__SYS_STOPPED };
 
@@ -145,9 +145,9 @@ struct art_system {
 
   art__timers timers;
   art__registry *registry;
-  _Atomic uint64_t next_ref;         /* monitor references and request correlations */
-  _Atomic uint32_t space_seq;        /* bumped when a bounded mailbox with blocked senders
-                                        makes room; blocked senders wait on it (futex) */
+  _Atomic uint64_t next_ref;          /* monitor references and request correlations */
+  _Atomic uint32_t space_seq;         /* bumped when a bounded mailbox with blocked senders
+                                         makes room; blocked senders wait on it (futex) */
   _Atomic uint32_t dedicated_running; /* threads of dedicated actors still running */
   /* Envelope caches of non-worker threads, one per external epoch record: a thread owns the
    * cache of the record it holds for the length of a send, so no lock is needed. */
@@ -201,8 +201,7 @@ int art__timer_fire(void *sys, art__timer *t);
 void art__dead_letter(art_system *sys, art_pid sender, art_pid target, uint32_t type);
 
 static inline void art__stat_add(_Atomic uint64_t *c, uint64_t n) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                        memory_order_relaxed);
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
 #endif /* ART_ACTOR_ACTOR_H */

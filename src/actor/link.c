@@ -142,8 +142,7 @@ int art_monitor(art_ctx *ctx, art_pid pid, art_ref *ref) {
   art_ref r = atomic_fetch_add_explicit(&ctx->sys->next_ref, 1, memory_order_relaxed);
   if (art__ref_list_add(ctx->sys, &x->watching, r, pid))
     return ART_ENOMEM;
-  int rc = art__send(ctx->sys, pid, ctx->pid, ART__MSG_MONITOR,
-                     &(art_send_args){.correlation = r});
+  int rc = art__send(ctx->sys, pid, ctx->pid, ART__MSG_MONITOR, &(art_send_args){.correlation = r});
   if (rc == ART_ESRCH) {
     art_exit_reason noproc = art_reason(ART_EXIT_NOPROC);
     send_down(ctx->sys, ctx->pid, pid, r, &noproc);

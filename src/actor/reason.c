@@ -5,9 +5,12 @@
 #include "art/actor.h"
 
 static const char *const kind_names[] = {
-    [ART_EXIT_NORMAL] = "normal",   [ART_EXIT_SHUTDOWN] = "shutdown",
-    [ART_EXIT_KILLED] = "killed",   [ART_EXIT_ERROR] = "error",
-    [ART_EXIT_NOPROC] = "noproc",   [ART_EXIT_TIMEOUT] = "timeout",
+    [ART_EXIT_NORMAL] = "normal",
+    [ART_EXIT_SHUTDOWN] = "shutdown",
+    [ART_EXIT_KILLED] = "killed",
+    [ART_EXIT_ERROR] = "error",
+    [ART_EXIT_NOPROC] = "noproc",
+    [ART_EXIT_TIMEOUT] = "timeout",
     [ART_EXIT_HEALTH_CHECK_FAILED] = "health_check_failed",
 };
 

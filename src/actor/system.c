@@ -1,9 +1,9 @@
 /* The system: creation, statistics, waiting, shutdown and destruction. */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "actor/actor.h"
@@ -46,8 +46,8 @@ int art_system_create(art_system **out, const art_system_config *cfg_in) {
     cfg = *cfg_in;
   else
     art_system_config_init(&cfg);
-  if (!out || cfg.workers > MAX_WORKERS || cfg.max_actors == 0 ||
-      cfg.max_actors > (1u << 31) || cfg.batch == 0 || cfg.spin_ns < 0 ||
+  if (!out || cfg.workers > MAX_WORKERS || cfg.max_actors == 0 || cfg.max_actors > (1u << 31) ||
+      cfg.batch == 0 || cfg.spin_ns < 0 ||
       (cfg.allocator.alloc == NULL) != (cfg.allocator.free == NULL))
     return ART_EINVAL;
   if (cfg.deterministic)
@@ -123,14 +123,18 @@ fail_alloc:
   return rc;
 }
 
-uint32_t art_system_workers(const art_system *sys) { return sys ? sys->cfg.workers : 0; }
+uint32_t art_system_workers(const art_system *sys) {
+  return sys ? sys->cfg.workers : 0;
+}
 
 static bool on_actor_thread(art_system *sys) {
   art__actor *a = art__actor_current();
   return art__sched_current(&sys->sched) != NULL || (a && a->sys == sys);
 }
 
-int64_t art__system_drive(art_system *sys) { return art__sched_drive(&sys->sched); }
+int64_t art__system_drive(art_system *sys) {
+  return art__sched_drive(&sys->sched);
+}
 
 /* Waits until no actor is alive or @p timeout passes. Returns 0 or ART_ETIMEDOUT. In
  * deterministic mode it runs the actors instead, and time does not pass. */
@@ -272,7 +276,9 @@ void art_system_destroy(art_system *sys) {
   free_system(sys);
 }
 
-static uint64_t load(_Atomic uint64_t *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+static uint64_t load(_Atomic uint64_t *c) {
+  return atomic_load_explicit(c, memory_order_relaxed);
+}
 
 int art_system_stats_get(art_system *sys, art_system_stats *out) {
   if (!sys || !out)
@@ -300,8 +306,8 @@ int art_system_stats_get(art_system *sys, art_system_stats *out) {
     out->steals += load(&s->steals);
     out->parks += load(&s->parks);
   }
-  out->actors_exited = out->exits_normal + out->exits_shutdown + out->exits_killed +
-                       out->exits_error;
+  out->actors_exited =
+      out->exits_normal + out->exits_shutdown + out->exits_killed + out->exits_error;
   out->spawn_failures = load(&sys->spawn_failures);
   out->dead_letters = load(&sys->dead_letters);
   out->actors_alive = atomic_load(&sys->alive);

@@ -23,8 +23,8 @@ static int add_timer(art_system *sys, art_pid to, art_duration delay, art_durati
   return rc;
 }
 
-int art_send_after(art_system *sys, art_pid to, art_duration delay, uint32_t type,
-                   const void *data, size_t size, art_timer *timer) {
+int art_send_after(art_system *sys, art_pid to, art_duration delay, uint32_t type, const void *data,
+                   size_t size, art_timer *timer) {
   return add_timer(sys, to, delay, 0, type, data, size, timer);
 }
 

@@ -16,8 +16,8 @@
 #ifndef ART_CORE_MAILBOX_H
 #define ART_CORE_MAILBOX_H
 
-#include <stdbool.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct art__node {

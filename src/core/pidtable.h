@@ -48,8 +48,12 @@ typedef struct art__pidtable {
 int art__pidtable_init(art__pidtable *t, const art__allocator *alloc, uint32_t capacity);
 void art__pidtable_fini(art__pidtable *t);
 
-static inline uint32_t art__pid_index(art_pid pid) { return (uint32_t)(pid & 0xffffffffu) - 1; }
-static inline uint32_t art__pid_generation(art_pid pid) { return (uint32_t)(pid >> 32); }
+static inline uint32_t art__pid_index(art_pid pid) {
+  return (uint32_t)(pid & 0xffffffffu) - 1;
+}
+static inline uint32_t art__pid_generation(art_pid pid) {
+  return (uint32_t)(pid >> 32);
+}
 
 static inline art__pid_slot *art__pidtable_slot(art__pidtable *t, uint32_t index) {
   uint32_t c = index >> ART__PID_CHUNK_BITS;

@@ -6,7 +6,9 @@
 #define SLAB_SIZE ((size_t)64 * 1024)
 
 /* A batch's head block keeps the link to the next batch in the word after its node. */
-static art__node **batch_link(art__node *n) { return (art__node **)(void *)(n + 1); }
+static art__node **batch_link(art__node *n) {
+  return (art__node **)(void *)(n + 1);
+}
 
 int art__pool_init(art__pool *p, const art__allocator *alloc, size_t block_size, bool enabled) {
   memset(p, 0, sizeof *p);

@@ -31,10 +31,10 @@ typedef struct art__pool {
   bool enabled;
   const art__allocator *alloc;
   pthread_mutex_t lock;
-  art__node *batches;  /* full batches; a batch's first block links the next batch through
-                          the word after its node */
-  art__node *loose;    /* single blocks freed without a cache */
-  void *slabs;         /* allocated slabs, linked through their first word */
+  art__node *batches; /* full batches; a batch's first block links the next batch through
+                         the word after its node */
+  art__node *loose;   /* single blocks freed without a cache */
+  void *slabs;        /* allocated slabs, linked through their first word */
   char *carve, *carve_end;
 } art__pool;
 

@@ -24,8 +24,7 @@ static uint64_t rng_next(uint64_t *state) {
 }
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                        memory_order_relaxed);
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
 /* ---- the global queue ---------------------------------------------------------------- */
@@ -118,8 +117,7 @@ static art__task *runq_pop(art__worker *w) {
     uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     if (t == h)
       return NULL;
-    art__task *task =
-        atomic_load_explicit(&q->slots[h % ART__RUNQ_SIZE], memory_order_relaxed);
+    art__task *task = atomic_load_explicit(&q->slots[h % ART__RUNQ_SIZE], memory_order_relaxed);
     if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_acq_rel,
                                               memory_order_relaxed))
       return task;

@@ -19,9 +19,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "core/pool.h"
 #include "core/epoch.h"
 #include "core/pidtable.h"
+#include "core/pool.h"
 #include "platform/platform.h"
 
 typedef struct art__task {
@@ -50,7 +50,7 @@ typedef struct art__worker {
   ART__ALIGNED_LINE art__sched *sched;
   uint32_t id;
   uint64_t rng;
-  void *current; /* the actor whose callback runs now (actor layer) */
+  void *current;          /* the actor whose callback runs now (actor layer) */
   art__pool_cache envs;   /* envelope blocks */
   art__pool_cache actors; /* actor blocks */
   art__pid_cache pids;

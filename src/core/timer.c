@@ -181,7 +181,8 @@ static void *timer_main(void *arg) {
   return NULL;
 }
 
-/* ---- the interface ---------------------------------------------------------------------------- */
+/* ---- the interface ----------------------------------------------------------------------------
+ */
 
 int art__timers_init(art__timers *ts, const art__allocator *alloc, bool manual,
                      art__timer_fire_fn fire, void *ctx, const char *name) {
@@ -235,9 +236,9 @@ int64_t art__timers_now(art__timers *ts) {
   return now;
 }
 
-int art__timers_add(art__timers *ts, int64_t delay, int64_t interval, art_pid target,
-                    uint32_t type, uint32_t kind, uint64_t correlation, const void *payload,
-                    uint32_t size, uint64_t *id) {
+int art__timers_add(art__timers *ts, int64_t delay, int64_t interval, art_pid target, uint32_t type,
+                    uint32_t kind, uint64_t correlation, const void *payload, uint32_t size,
+                    uint64_t *id) {
   art__timer *t = art__alloc(ts->alloc, sizeof *t + size);
   if (!t)
     return ART_ENOMEM;

@@ -24,10 +24,10 @@
 typedef struct art__timer {
   uint64_t id;
   int64_t deadline;
-  int64_t interval;  /* 0: one-shot */
+  int64_t interval; /* 0: one-shot */
   art_pid target;
-  uint32_t type;     /* the message type delivered */
-  uint32_t kind;     /* user timer or an internal one (ask timeout) */
+  uint32_t type; /* the message type delivered */
+  uint32_t kind; /* user timer or an internal one (ask timeout) */
   uint64_t correlation;
   uint32_t heap_index; /* ART__TIMER_NOT_QUEUED once a one-shot fired */
   uint32_t size;
@@ -68,9 +68,9 @@ int64_t art__timers_now(art__timers *ts);
 
 /* Creates a timer that fires after @p delay (then every @p interval if > 0). The payload is
  * copied. Returns 0 and the id, or ART_ENOMEM / an error starting the thread. */
-int art__timers_add(art__timers *ts, int64_t delay, int64_t interval, art_pid target,
-                    uint32_t type, uint32_t kind, uint64_t correlation, const void *payload,
-                    uint32_t size, uint64_t *id);
+int art__timers_add(art__timers *ts, int64_t delay, int64_t interval, art_pid target, uint32_t type,
+                    uint32_t kind, uint64_t correlation, const void *payload, uint32_t size,
+                    uint64_t *id);
 /* 0: cancelled, its message will never be delivered; ART_ENOENT: already delivered (one-shot)
  * or unknown. */
 int art__timers_cancel(art__timers *ts, uint64_t id);

@@ -5,8 +5,8 @@ const char *art_strerror(int err) {
   switch (err) {
   case 0:
     return "success";
-#define ART__STRERROR_CASE(name, value, text)                                                   \
-  case value:                                                                                    \
+#define ART__STRERROR_CASE(name, value, text)                                                      \
+  case value:                                                                                      \
     return text;
     ART_ERRNO_MAP(ART__STRERROR_CASE)
 #undef ART__STRERROR_CASE
@@ -19,8 +19,8 @@ const char *art_err_name(int err) {
   switch (err) {
   case 0:
     return "ART_OK";
-#define ART__ERRNAME_CASE(name, value, text)                                                    \
-  case value:                                                                                    \
+#define ART__ERRNAME_CASE(name, value, text)                                                       \
+  case value:                                                                                      \
     return "ART_" #name;
     ART_ERRNO_MAP(ART__ERRNAME_CASE)
 #undef ART__ERRNAME_CASE
@@ -33,4 +33,6 @@ const char *art_err_name(int err) {
 #define ART_VERSION_STRING "0.0.0"
 #endif
 
-const char *art_version(void) { return ART_VERSION_STRING; }
+const char *art_version(void) {
+  return ART_VERSION_STRING;
+}

@@ -16,7 +16,9 @@ int64_t art__clock_mono(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t art_now_monotonic(void) { return art__clock_mono(); }
+int64_t art_now_monotonic(void) {
+  return art__clock_mono();
+}
 
 int64_t art_now_utc(void) {
   struct timespec ts;
@@ -33,7 +35,9 @@ void art__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_
   futex(addr, FUTEX_WAIT_PRIVATE, expected, timeout_ns < 0 ? NULL : &ts);
 }
 
-void art__futex_wake_all(_Atomic uint32_t *addr) { futex(addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
+void art__futex_wake_all(_Atomic uint32_t *addr) {
+  futex(addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
 
 void art__token_post(art__token *t) {
   /* Release: pairs with the acquire exchange in art__token_wait, so what the poster wrote
@@ -80,7 +84,9 @@ void art__allocator_init(art__allocator *a, const art_allocator *user) {
   }
 }
 
-void *art__alloc(const art__allocator *a, size_t size) { return a->user.alloc(a->user.ctx, size); }
+void *art__alloc(const art__allocator *a, size_t size) {
+  return a->user.alloc(a->user.ctx, size);
+}
 
 void *art__calloc(const art__allocator *a, size_t size) {
   void *p = a->user.alloc(a->user.ctx, size);

@@ -16,7 +16,8 @@
 #define ART__CACHE_LINE 64
 #define ART__ALIGNED_LINE _Alignas(ART__CACHE_LINE)
 
-#define ART__CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define ART__CONTAINER_OF(ptr, type, member)                                                       \
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define ART__LIKELY(x) __builtin_expect(!!(x), 1)
 #define ART__UNLIKELY(x) __builtin_expect(!!(x), 0)
