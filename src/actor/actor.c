@@ -267,7 +267,7 @@ static void free_ext(art_system *sys, art__actor *a) {
 }
 
 static void release_state_and_name(art_system *sys, art__actor *a) {
-  if (a->flags & ART__ACTOR_OWNS_STATE && a->state != (void *)(a + 1))
+  if (a->flags & ART__ACTOR_OWNS_STATE && !(a->flags & ART__ACTOR_INLINE))
     art__free(&sys->alloc, a->state);
   a->state = NULL;
   art__free(&sys->alloc, a->name);
@@ -352,20 +352,23 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   if (atomic_load(&sys->state) != ART__SYS_RUNNING)
     return ART_ESHUTDOWN;
   art__worker *w = current_worker(sys);
-  art__actor *a = art__pool_alloc(&sys->actor_pool, w ? &w->actors : NULL);
+  int kind = opts->state_size && opts->state_size <= ART__ACTOR_INLINE_STATE;
+  art__actor *a = art__pool_alloc(&sys->actor_pools[kind], w ? &w->actors[kind] : NULL);
   if (!a)
     return ART_ENOMEM;
   memset(a, 0, sizeof *a);
+  if (kind)
+    a->flags = ART__ACTOR_INLINE;
   a->ops = opts->ops;
   a->sys = sys;
-  a->flags = opts->flags & ART_SPAWN_TRAP_EXIT ? ART__ACTOR_TRAP_EXIT : 0;
+  a->flags |= opts->flags & ART_SPAWN_TRAP_EXIT ? ART__ACTOR_TRAP_EXIT : 0;
   a->capacity = opts->mailbox_capacity;
   a->overflow = (uint8_t)opts->overflow;
   a->dedicated = opts->flags & ART_SPAWN_DEDICATED && !sys->cfg.deterministic;
   int rc = ART_ENOMEM;
   if (opts->state_size) {
     a->flags |= ART__ACTOR_OWNS_STATE;
-    if (opts->state_size <= ART__ACTOR_INLINE_STATE) {
+    if (kind) {
       a->state = a + 1;
       memset(a->state, 0, opts->state_size);
     } else if (!(a->state = art__calloc(&sys->alloc, opts->state_size))) {
@@ -452,7 +455,7 @@ fail_pid:
 fail_state:
   release_state_and_name(sys, a);
 fail_block:
-  art__pool_free(&sys->actor_pool, w ? &w->actors : NULL, a);
+  art__pool_free(&sys->actor_pools[kind], w ? &w->actors[kind] : NULL, a);
   return rc;
 }
 
@@ -492,7 +495,8 @@ void art__actor_reclaim(art__retired *item, void *arg) {
   drain_mailbox(sys, w, a, &noproc); /* what late senders pushed after the exit */
   if (a->tail != &a->stub)
     env_free(sys, w, (art__env *)a->tail);
-  art__pool_free(&sys->actor_pool, w ? &w->actors : NULL, a);
+  int kind = (a->flags & ART__ACTOR_INLINE) != 0;
+  art__pool_free(&sys->actor_pools[kind], w ? &w->actors[kind] : NULL, a);
 }
 
 /* ---- the activation ------------------------------------------------------------------------ */

@@ -1,9 +1,10 @@
 /*
  * The actor block and the system object (private).
  *
- * An actor block is three cache lines from the actor pool, followed by up to
- * ART__ACTOR_INLINE_STATE bytes of user state. Line 0 is written by senders (the mailbox head)
- * and read by them (the pid they check); lines 1-2 belong to the thread running the actor.
+ * An actor block is three cache lines from an actor pool; actors with a runtime-owned state of
+ * at most ART__ACTOR_INLINE_STATE bytes come from a second pool whose blocks carry it inline. Line
+ * 0 is written by senders (the mailbox head) and read by them (the pid they check); lines 1-2
+ * belong to the thread running the actor.
  *
  * Lifetime: spawn publishes the pid before pre_start and holds the mailbox "scheduled" so no
  * sender can run it early. Exit unpublishes the pid, runs post_stop, drops what is queued
@@ -53,6 +54,7 @@ typedef struct art_ctx art__actor;
 #define ART__ACTOR_OWNS_STATE 0x4u
 #define ART__ACTOR_EXITING 0x8u /* art_exit() was called: exit after this callback */
 #define ART__ACTOR_EXITED 0x10u
+#define ART__ACTOR_INLINE 0x20u /* the block carries ART__ACTOR_INLINE_STATE bytes of state */
 
 /* Signal bits (any thread sets them). */
 #define ART__SIGNAL_KILL 0x1u
@@ -124,7 +126,7 @@ struct art_system {
   art__epoch epoch;
   art__epoch_rec *worker_epochs;
   art__pidtable pids;
-  art__pool actor_pool;
+  art__pool actor_pools[2]; /* bare blocks, and blocks with inline state */
   art__pool env_pool;
   art__sched sched;
   art__worker *workers;

@@ -74,9 +74,13 @@ int art_system_create(art_system **out, const art_system_config *cfg_in) {
   art__epoch_init(&sys->epoch, sys->worker_epochs, cfg.workers);
   if ((rc = art__pidtable_init(&sys->pids, &sys->alloc, cfg.max_actors)) != 0)
     goto fail_alloc;
-  if ((rc = art__pool_init(&sys->actor_pool, &sys->alloc,
-                           sizeof(art__actor) + ART__ACTOR_INLINE_STATE, cfg.pool)) != 0)
+  if ((rc = art__pool_init(&sys->actor_pools[0], &sys->alloc, sizeof(art__actor), cfg.pool)) != 0)
     goto fail_pids;
+  if ((rc = art__pool_init(&sys->actor_pools[1], &sys->alloc,
+                           sizeof(art__actor) + ART__ACTOR_INLINE_STATE, cfg.pool)) != 0) {
+    art__pool_fini(&sys->actor_pools[0]);
+    goto fail_pids;
+  }
   if ((rc = art__pool_init(&sys->env_pool, &sys->alloc, sizeof(art__env), cfg.pool)) != 0)
     goto fail_actor_pool;
   rc = ART_ENOMEM;
@@ -115,7 +119,8 @@ fail_wait_lock:
 fail_env_pool:
   art__pool_fini(&sys->env_pool);
 fail_actor_pool:
-  art__pool_fini(&sys->actor_pool);
+  art__pool_fini(&sys->actor_pools[1]);
+  art__pool_fini(&sys->actor_pools[0]);
 fail_pids:
   art__pidtable_fini(&sys->pids);
 fail_alloc:
@@ -262,7 +267,8 @@ void art_system_destroy(art_system *sys) {
   for (uint32_t i = 0; i < sys->cfg.workers; i++) {
     art__worker *w = &sys->workers[i];
     art__pool_cache_flush(&sys->env_pool, &w->envs);
-    art__pool_cache_flush(&sys->actor_pool, &w->actors);
+    art__pool_cache_flush(&sys->actor_pools[0], &w->actors[0]);
+    art__pool_cache_flush(&sys->actor_pools[1], &w->actors[1]);
   }
   for (uint32_t i = 0; i < ART__EPOCH_EXT_RECORDS; i++)
     art__pool_cache_flush(&sys->env_pool, &sys->ext_caches[i].envs);
@@ -271,7 +277,8 @@ void art_system_destroy(art_system *sys) {
   pthread_cond_destroy(&sys->wait_cond);
   pthread_mutex_destroy(&sys->wait_lock);
   art__pool_fini(&sys->env_pool);
-  art__pool_fini(&sys->actor_pool);
+  art__pool_fini(&sys->actor_pools[1]);
+  art__pool_fini(&sys->actor_pools[0]);
   art__pidtable_fini(&sys->pids);
   free_system(sys);
 }

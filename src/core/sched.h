@@ -50,9 +50,9 @@ typedef struct art__worker {
   ART__ALIGNED_LINE art__sched *sched;
   uint32_t id;
   uint64_t rng;
-  void *current;          /* the actor whose callback runs now (actor layer) */
-  art__pool_cache envs;   /* envelope blocks */
-  art__pool_cache actors; /* actor blocks */
+  void *current;             /* the actor whose callback runs now (actor layer) */
+  art__pool_cache envs;      /* envelope blocks */
+  art__pool_cache actors[2]; /* actor blocks: bare, and with inline state */
   art__pid_cache pids;
   art__retire_list retired;
   uint32_t reclaim_at;     /* retired.count that triggers the next reclaim */
