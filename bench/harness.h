@@ -5,7 +5,10 @@
  *   pingpong workers=2 runs=5 n=1000000 median_ns=241.3 min_ns=236.0 unit=ns/roundtrip
  *
  * Only that line goes to stdout; per-run figures and start-up time go to stderr. A benchmark
- * verifies its own result on every run and exits non-zero if one is wrong.
+ * verifies its own result on every run and exits non-zero if one is wrong. median_ns and min_ns
+ * carry the figure in `unit`: nanoseconds per unit for timings, bytes per actor for the memory
+ * benchmark. A benchmark may append fields after `unit` (bench_main_extra), such as
+ * peak_rss_kb=...; the peers in bench/peers print the same line, so one parser reads all three.
  */
 #ifndef ART_BENCH_HARNESS_H
 #define ART_BENCH_HARNESS_H
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "art.h"
 
@@ -96,10 +100,14 @@ static inline int bench_compare_double(const void *x, const void *y) {
  * was wrong (it has printed why). */
 typedef double (*bench_run_fn)(void *ctx, uint64_t n);
 
-/* Runs one warm-up and @p o->runs measured runs, prints the result line; returns the exit
- * status for main. */
-static inline int bench_main(const char *name, const char *unit, const bench_options *o,
-                             bench_run_fn run, void *ctx) {
+/* Extra fields for the end of the result line (" key=value ..."), asked for after the runs;
+ * writes at most @p len bytes into @p buf. */
+typedef void (*bench_extra_fn)(void *ctx, char *buf, size_t len);
+
+/* Runs one warm-up and @p o->runs measured runs, prints the result line, with the fields
+ * @p extra writes (if not NULL) at its end; returns the exit status for main. */
+static inline int bench_main_extra(const char *name, const char *unit, const bench_options *o,
+                                   bench_run_fn run, void *ctx, bench_extra_fn extra) {
   double *ns = calloc(o->runs, sizeof *ns);
   if (!ns)
     return 1;
@@ -117,12 +125,27 @@ static inline int bench_main(const char *name, const char *unit, const bench_opt
   }
   qsort(ns, o->runs, sizeof *ns, bench_compare_double);
   double median = o->runs % 2 ? ns[o->runs / 2] : (ns[o->runs / 2 - 1] + ns[o->runs / 2]) / 2.0;
+  char fields[128] = "";
+  if (extra)
+    extra(ctx, fields, sizeof fields);
   printf("%s workers=%" PRIu32 " runs=%" PRIu32 " n=%" PRIu64 " median_ns=%.1f min_ns=%.1f "
-         "unit=%s\n",
-         name, o->workers, o->runs, o->n, median, ns[0], unit);
+         "unit=%s%s\n",
+         name, o->workers, o->runs, o->n, median, ns[0], unit, fields);
   fflush(stdout);
   free(ns);
   return 0;
+}
+
+/* bench_main_extra() without extra fields. */
+static inline int bench_main(const char *name, const char *unit, const bench_options *o,
+                             bench_run_fn run, void *ctx) {
+  return bench_main_extra(name, unit, o, run, ctx, NULL);
+}
+
+/* The peak resident set size of the process so far, in KiB (getrusage's ru_maxrss). */
+static inline long bench_peak_rss_kb(void) {
+  struct rusage usage;
+  return getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss : -1;
 }
 
 /* A one-shot "the run is over" from an actor to the thread that waits for it. */
