@@ -316,7 +316,7 @@ static int attach_to_parent(art_system *sys, art__actor *parent, art__actor *chi
 }
 
 static void detach_from_parent(art__actor *parent, art__actor *child, const art_spawn_opts *opts) {
-  if (!parent || !parent->ext)
+  if (!(opts->flags & (ART_SPAWN_LINK | ART_SPAWN_MONITOR)) || !parent->ext)
     return;
   art__pid_list_remove(&parent->ext->links, child->pid);
   if (opts->flags & ART_SPAWN_MONITOR) {
@@ -385,7 +385,8 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   }
   if ((rc = art__pidtable_acquire(&sys->pids, w ? &w->pids : NULL, &a->pid)) != 0)
     goto fail_state;
-  if (parent && (rc = attach_to_parent(sys, parent, a, opts)) != 0)
+  if (opts->flags & (ART_SPAWN_LINK | ART_SPAWN_MONITOR) &&
+      (rc = attach_to_parent(sys, parent, a, opts)) != 0)
     goto fail_pid;
   art__mailbox_init(&a->mailbox, &a->tail, &a->stub);
   a->seq = atomic_fetch_add_explicit(&sys->spawn_seq, 1, memory_order_relaxed);
@@ -569,9 +570,9 @@ static int activate(art_system *sys, art__worker *w, art__actor *a) {
   /* A kill overtakes the queue. Checked once per activation, not per message: the word sits on
    * the line senders write, and a batch is short. Acquire: pairs with the killer's fetch_or. */
   if (ART__UNLIKELY(atomic_load_explicit(&a->signals, memory_order_acquire) & ART__SIGNAL_KILL)) {
-    art_exit_reason r = art_reason(ART_EXIT_KILLED);
+    static const art_exit_reason killed = {.kind = ART_EXIT_KILLED};
     a->flags &= ~ART__ACTOR_EXITING;
-    art__actor_set_exit(a, &r);
+    art__actor_set_exit(a, &killed);
   }
   while (!(a->flags & ART__ACTOR_EXITING) && taken < batch) {
     art__node *rel;

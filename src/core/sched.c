@@ -29,14 +29,41 @@ static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
 
 /* ---- the global queue ---------------------------------------------------------------- */
 
-static void global_push_chain(art__sched *s, art__task *first, art__task *last, uint32_t n) {
-  last->next = NULL;
+/* Lock held. Grows the ring to hold @p more tasks; false if that cannot be done. */
+static bool global_reserve(art__sched *s, uint32_t more) {
+  if (s->global_count + more <= s->global_cap)
+    return true;
+  uint32_t cap = s->global_cap ? s->global_cap : 1024;
+  while (cap < s->global_count + more)
+    cap *= 2;
+  art__task **ring = art__alloc(s->alloc, cap * sizeof *ring);
+  if (!ring)
+    return false;
+  for (uint32_t i = 0; i < s->global_count; i++)
+    ring[i] = s->global_ring[(s->global_first + i) % s->global_cap];
+  art__free(s->alloc, s->global_ring);
+  s->global_ring = ring;
+  s->global_cap = cap;
+  s->global_first = 0;
+  return true;
+}
+
+static void global_push(art__sched *s, art__task *const *tasks, uint32_t n) {
   pthread_mutex_lock(&s->global_lock);
-  if (s->global_tail)
-    s->global_tail->next = first;
-  else
-    s->global_head = first;
-  s->global_tail = last;
+  if (global_reserve(s, n)) {
+    for (uint32_t i = 0; i < n; i++)
+      s->global_ring[(s->global_first + s->global_count + i) % s->global_cap] = tasks[i];
+    s->global_count += n;
+  } else {
+    for (uint32_t i = 0; i < n; i++) {
+      tasks[i]->next = NULL;
+      if (s->global_tail)
+        s->global_tail->next = tasks[i];
+      else
+        s->global_head = tasks[i];
+      s->global_tail = tasks[i];
+    }
+  }
   /* seq_cst: the Dekker pair with parking workers, see park(). */
   atomic_fetch_add(&s->global_len, n);
   pthread_mutex_unlock(&s->global_lock);
@@ -49,32 +76,31 @@ static art__task *global_take(art__worker *w) {
   art__sched *s = w->sched;
   if (atomic_load(&s->global_len) == 0)
     return NULL;
+  art__task *batch[ART__RUNQ_SIZE / 2];
+  uint32_t n = 0;
   pthread_mutex_lock(&s->global_lock);
   uint32_t len = atomic_load_explicit(&s->global_len, memory_order_relaxed);
-  uint32_t n = len / s->nworkers + 1;
-  if (n > len)
-    n = len;
-  if (n > ART__RUNQ_SIZE / 2)
-    n = ART__RUNQ_SIZE / 2;
-  art__task *first = s->global_head, *t = first;
-  for (uint32_t i = 1; i < n; i++)
-    t = t->next;
-  if (first) {
-    s->global_head = t->next;
-    if (!s->global_head)
+  uint32_t want = len / s->nworkers + 1;
+  if (want > ART__RUNQ_SIZE / 2)
+    want = ART__RUNQ_SIZE / 2;
+  for (; n < want && s->global_count; n++) {
+    batch[n] = s->global_ring[s->global_first];
+    s->global_first = (s->global_first + 1) % s->global_cap;
+    s->global_count--;
+  }
+  for (; n < want && s->global_head; n++) {
+    batch[n] = s->global_head;
+    if (!(s->global_head = s->global_head->next))
       s->global_tail = NULL;
+  }
+  if (n)
     atomic_fetch_sub(&s->global_len, n);
-  }
   pthread_mutex_unlock(&s->global_lock);
-  if (!first)
+  if (!n)
     return NULL;
-  art__task *rest = first->next;
-  for (uint32_t i = 1; i < n; i++) {
-    art__task *next = rest->next;
-    runq_push(w, rest);
-    rest = next;
-  }
-  return first;
+  for (uint32_t i = 1; i < n; i++)
+    runq_push(w, batch[i]);
+  return batch[0];
 }
 
 /* ---- the per-worker ring ---------------------------------------------------------------- */
@@ -102,9 +128,7 @@ static bool runq_push(art__worker *w, art__task *task) {
                                                  memory_order_relaxed))
       continue; /* a thief took some: the ring has room now */
     batch[n] = task;
-    for (uint32_t i = 0; i < n; i++)
-      batch[i]->next = batch[i + 1];
-    global_push_chain(w->sched, batch[0], task, n + 1);
+    global_push(w->sched, batch, n + 1);
     return false;
   }
 }
@@ -421,15 +445,16 @@ void art__sched_submit(art__sched *s, art__task *task) {
       return;
     runq_push(w, old);
   } else {
-    global_push_chain(s, task, task, 1);
+    global_push(s, &task, 1);
   }
   wake_one(s);
 }
 
 int art__sched_init(art__sched *s, art__worker *workers, uint32_t n, const char *name,
-                    int64_t spin_ns, art__epoch *epoch, art__run_fn run, art__reclaim_fn reclaim_fn,
-                    void *ctx) {
+                    int64_t spin_ns, art__epoch *epoch, const art__allocator *alloc,
+                    art__run_fn run, art__reclaim_fn reclaim_fn, void *ctx) {
   memset(s, 0, sizeof *s);
+  s->alloc = alloc;
   s->workers = workers;
   s->nworkers = n;
   s->spin_ns = spin_ns;
@@ -509,6 +534,8 @@ void art__sched_reclaim_all(art__sched *s) {
 }
 
 void art__sched_fini(art__sched *s) {
+  art__free(s->alloc, s->global_ring);
+  s->global_ring = NULL;
   pthread_mutex_destroy(&s->retired_lock);
   pthread_mutex_destroy(&s->idle_lock);
   pthread_mutex_destroy(&s->global_lock);

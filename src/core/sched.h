@@ -85,9 +85,15 @@ struct art__sched {
   art__epoch *epoch;
   char name[16];
 
+  /* The global queue: a growable ring of task pointers, so that moving batches never touches
+   * the (cold) actor blocks; the intrusive list takes what the ring cannot when growing it
+   * fails, so no runnable task is ever lost. */
   ART__ALIGNED_LINE pthread_mutex_t global_lock;
-  art__task *global_head, *global_tail;
-  _Atomic uint32_t global_len;
+  art__task **global_ring;
+  uint32_t global_cap, global_first, global_count;
+  art__task *global_head, *global_tail; /* the fallback list */
+  _Atomic uint32_t global_len;          /* ring + list */
+  const art__allocator *alloc;
 
   ART__ALIGNED_LINE _Atomic uint32_t nspinning;
   _Atomic uint32_t nparked;
@@ -104,8 +110,8 @@ struct art__sched {
 extern ART__THREAD_LOCAL art__worker *art__tls_worker;
 
 int art__sched_init(art__sched *s, art__worker *workers, uint32_t n, const char *name,
-                    int64_t spin_ns, art__epoch *epoch, art__run_fn run, art__reclaim_fn reclaim,
-                    void *ctx);
+                    int64_t spin_ns, art__epoch *epoch, const art__allocator *alloc,
+                    art__run_fn run, art__reclaim_fn reclaim, void *ctx);
 int art__sched_start(art__sched *s);
 /* Stops and joins the workers. Call when no task is runnable any more. */
 void art__sched_stop(art__sched *s);
