@@ -255,7 +255,9 @@ static void test_send(void **unused) {
       send_everything(sys, pids, &plan);
       uint64_t fired = failures(&ta);
       art_test_alloc_fail_at(&ta, 0);
-      assert_int_equal(plan.enomem, (int)fired); /* one failed allocation, one failed send */
+      /* A failed allocation fails at most one send: the scheduler's global queue absorbs a
+       * failure to grow (it falls back to a list), so the send it belonged to succeeds. */
+      assert_true(plan.enomem <= (int)fired);
       enomem += plan.enomem;
       done = fired == 0;
       for (int i = 0; i <= PEERS; i++)
