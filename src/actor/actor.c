@@ -410,7 +410,7 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   }
   if (rc < 0) {
     /* Never started: unpublish, drop what raced in, and retire (the pid may have leaked). */
-    art_exit_reason noproc = art_reason(ART_EXIT_NOPROC);
+    static const art_exit_reason noproc = {.kind = ART_EXIT_NOPROC};
     art__pidtable_release(&sys->pids, w ? &w->pids : NULL, a->pid);
     art__registry_remove_actor(sys, a);
     detach_from_parent(parent, a, opts);
@@ -492,7 +492,7 @@ void art__actor_reclaim(art__retired *item, void *arg) {
   art_system *sys = arg;
   art__actor *a = ART__CONTAINER_OF(item, art__actor, retired);
   art__worker *w = current_worker(sys);
-  art_exit_reason noproc = art_reason(ART_EXIT_NOPROC);
+  static const art_exit_reason noproc = {.kind = ART_EXIT_NOPROC};
   drain_mailbox(sys, w, a, &noproc); /* what late senders pushed after the exit */
   if (a->tail != &a->stub)
     env_free(sys, w, (art__env *)a->tail);
@@ -539,8 +539,8 @@ static void call_handler(art__actor *a, const art_msg *msg) {
   if (ART__LIKELY(rc == 0))
     return;
   if (rc == ART_STOP) {
-    art_exit_reason r = art_reason(ART_EXIT_NORMAL);
-    art__actor_set_exit(a, &r);
+    static const art_exit_reason normal = {.kind = ART_EXIT_NORMAL};
+    art__actor_set_exit(a, &normal);
   } else if (rc < 0) {
     handle_error(a, rc, msg);
   }
