@@ -190,7 +190,7 @@ static bool reply_in(art__actor *a, art__env *env) {
   if (!a->ext || !art__ref_list_take(&a->ext->asks, corr, &p))
     return false; /* late: its timeout was delivered already */
   if (p.pid)
-    art__timers_cancel(&a->sys->timers, p.pid);
+    art__timers_cancel(&a->sys->timers, p.pid, -1, NULL);
   env->msg.correlation = corr;
   return true;
 }
@@ -275,7 +275,7 @@ void art__actor_exit_services(art__actor *a, const art_exit_reason *reason) {
   x->watching.count = 0;
   for (uint32_t i = 0; i < x->asks.count; i++)
     if (x->asks.items[i].pid)
-      art__timers_cancel(&sys->timers, x->asks.items[i].pid);
+      art__timers_cancel(&sys->timers, x->asks.items[i].pid, -1, NULL);
   x->asks.count = 0;
 }
 
@@ -288,9 +288,14 @@ void art__actor_undeliverable(art_system *sys, art_pid self, art__env *env,
   case ART__MSG_MONITOR:
     send_down(sys, env->msg.sender, self, env->msg.correlation, reason);
     break;
-  case ART__MSG_TIMER:
-    art__timers_cancel(&sys->timers, env->msg.correlation);
+  case ART__MSG_TIMER: { /* a dead letter only if the timer was still live */
+    uint32_t type;
+    if (art__timers_cancel(&sys->timers, env->msg.correlation, ART__TIMER_USER, &type) == 0)
+      art__dead_letter(sys, ART_PID_NONE, self, type);
+    else
+      art__timers_cancel(&sys->timers, env->msg.correlation, -1, NULL);
     break;
+  }
   default:
     break;
   }

@@ -46,7 +46,7 @@ int art_ask(art_ctx *ctx, art_pid to, uint32_t type, const void *data, size_t si
     *correlation = corr;
   return 0;
 fail_timer:
-  art__timers_cancel(&sys->timers, timer);
+  art__timers_cancel(&sys->timers, timer, -1, NULL);
   return rc;
 }
 

@@ -5,7 +5,10 @@
 int art__timer_fire(void *arg, art__timer *t) {
   art_system *sys = arg;
   art_send_args args = {.data = t->size ? t->payload : NULL, .size = t->size, .correlation = t->id};
-  return art__send(sys, t->target, ART_PID_NONE, ART__MSG_TIMER, &args);
+  int rc = art__send(sys, t->target, ART_PID_NONE, ART__MSG_TIMER, &args);
+  if (rc == ART_ESRCH && t->kind == ART__TIMER_USER)
+    art__dead_letter(sys, ART_PID_NONE, t->target, t->type);
+  return rc;
 }
 
 static int add_timer(art_system *sys, art_pid to, art_duration delay, art_duration interval,
@@ -38,7 +41,7 @@ int art_send_interval(art_system *sys, art_pid to, art_duration delay, art_durat
 int art_timer_cancel(art_system *sys, art_timer timer) {
   if (!sys)
     return ART_EINVAL;
-  return art__timers_cancel(&sys->timers, timer);
+  return art__timers_cancel(&sys->timers, timer, ART__TIMER_USER, NULL);
 }
 
 int64_t art_system_now(art_system *sys) {

@@ -11,6 +11,8 @@ ART__THREAD_LOCAL art__worker *art__tls_worker;
 /* A run-next slot that has not moved for this long on a worker busy with one activation may be
  * stolen. */
 #define RUNNEXT_STALL_NS 20000
+/* How long a worker that holds retired actors sleeps before it tries to free them again. */
+#define RECLAIM_RETRY_NS 1000000
 /* Activations in a row taken from the run-next slot before the ring gets a turn. */
 #define RUNNEXT_STREAK 128
 /* Retired actors a worker collects before it tries to reclaim them. */
@@ -270,13 +272,27 @@ static void reclaim(art__worker *w) {
   art__sched *s = w->sched;
   if (w->retired.head)
     art__epoch_reclaim(s->epoch, &w->retired, s->reclaim, s->ctx);
+  if (atomic_load_explicit(&s->retired_external, memory_order_relaxed) &&
+      pthread_mutex_trylock(&s->retired_lock) == 0) {
+    art__epoch_reclaim(s->epoch, &s->retired, s->reclaim, s->ctx);
+    atomic_store_explicit(&s->retired_external, s->retired.count, memory_order_relaxed);
+    pthread_mutex_unlock(&s->retired_lock);
+  }
   /* Try again only after as many more retirements: a reader stuck in a long activation must
    * not make every activation here scan all the records. */
   w->reclaim_at = w->retired.count + RECLAIM_THRESHOLD;
-  if (pthread_mutex_trylock(&s->retired_lock) == 0) {
-    art__epoch_reclaim(s->epoch, &s->retired, s->reclaim, s->ctx);
-    pthread_mutex_unlock(&s->retired_lock);
-  }
+}
+
+/* Before going idle: this worker's own last announcement holds back what it retired since, so
+ * reclaim, announce the epoch the first pass opened, and reclaim again. */
+static void reclaim_before_idle(art__worker *w) {
+  reclaim(w);
+  art__epoch_quiescent(&w->sched->epoch->workers[w->id], w->sched->epoch);
+  reclaim(w);
+}
+
+static bool retired_pending(art__worker *w) {
+  return w->retired.head || atomic_load_explicit(&w->sched->retired_external, memory_order_relaxed);
 }
 
 /* Parks @p w until it is woken. The order matters: stop spinning, announce parked, then look
@@ -287,7 +303,10 @@ static void reclaim(art__worker *w) {
  * changes it only before it joins the list. */
 static void park(art__worker *w) {
   art__sched *s = w->sched;
-  reclaim(w);
+  /* Reclaiming answers late requests to dead actors, which may make an actor runnable here. */
+  reclaim_before_idle(w);
+  if (!runq_empty(w))
+    return;
   if (w->spinning) {
     w->spinning = false;
     atomic_fetch_sub(&s->nspinning, 1);
@@ -301,7 +320,10 @@ static void park(art__worker *w) {
     return;
   stat_add(&w->stats.parks, 1);
   art__epoch_offline(&s->epoch->workers[w->id]);
-  art__token_wait(&w->token, -1);
+  /* Retired actors still held back by other readers: come back to free them (their mailboxes
+   * may hold requests that are owed an answer), rather than sleep on them. */
+  if (!art__token_wait(&w->token, retired_pending(w) ? RECLAIM_RETRY_NS : -1) && !unpark_self(s, w))
+    art__token_wait(&w->token, -1); /* a waker took us off the list: its token is coming */
   art__epoch_online(&s->epoch->workers[w->id], s->epoch);
 }
 
@@ -423,14 +445,18 @@ int64_t art__sched_drive(art__sched *s) {
   art__epoch_online(&s->epoch->workers[w->id], s->epoch);
   int64_t n = 0;
   uint64_t tick = 0;
-  art__task *task;
-  while ((task = find_local(w, ++tick)) != NULL) {
-    run_task(w, task);
-    n++;
-    if (w->retired.count >= w->reclaim_at)
-      reclaim(w);
+  for (;;) {
+    art__task *task;
+    while ((task = find_local(w, ++tick)) != NULL) {
+      run_task(w, task);
+      n++;
+      if (w->retired.count >= w->reclaim_at)
+        reclaim(w);
+    }
+    reclaim_before_idle(w); /* may answer late requests, making actors runnable again */
+    if (runq_empty(w) && !atomic_load(&s->global_len))
+      break;
   }
-  reclaim(w);
   art__epoch_offline(&s->epoch->workers[w->id]);
   art__tls_worker = saved;
   return n;
@@ -515,6 +541,7 @@ void art__sched_stop(art__sched *s) {
 void art__sched_retire_external(art__sched *s, art__retired *item) {
   pthread_mutex_lock(&s->retired_lock);
   art__epoch_retire(s->epoch, &s->retired, item);
+  atomic_store_explicit(&s->retired_external, s->retired.count, memory_order_relaxed);
   pthread_mutex_unlock(&s->retired_lock);
 }
 

@@ -104,6 +104,7 @@ struct art__sched {
   /* objects retired by non-worker threads; reclaimed by workers when idle and at the end */
   pthread_mutex_t retired_lock;
   art__retire_list retired;
+  _Atomic uint32_t retired_external; /* retired.count, readable without the lock (a hint) */
 };
 
 /* The worker the calling thread is, or NULL. */

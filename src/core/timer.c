@@ -142,7 +142,7 @@ static int fire_due(art__timers *ts, int64_t now) {
     heap_remove(ts, t);
     int rc = ts->fire(ts->ctx, t);
     fired++;
-    if (rc) { /* the target is gone: nothing will deliver or cancel it */
+    if (rc) { /* the target is gone (a dead letter): nothing will deliver or cancel it */
       hash_remove(ts, t->id);
       art__free(ts->alloc, t);
     } else if (t->interval > 0) {
@@ -277,11 +277,18 @@ fail:
   return rc;
 }
 
-int art__timers_cancel(art__timers *ts, uint64_t id) {
+int art__timers_cancel(art__timers *ts, uint64_t id, int kind, uint32_t *type) {
   pthread_mutex_lock(&ts->lock);
-  art__timer *t = hash_remove(ts, id);
-  if (t && t->heap_index != ART__TIMER_NOT_QUEUED)
-    heap_remove(ts, t);
+  art__timer *t = hash_find(ts, id);
+  if (t && (kind < 0 || t->kind == (uint32_t)kind)) {
+    hash_remove(ts, id);
+    if (t->heap_index != ART__TIMER_NOT_QUEUED)
+      heap_remove(ts, t);
+    if (type)
+      *type = t->type;
+  } else {
+    t = NULL;
+  }
   pthread_mutex_unlock(&ts->lock);
   art__free(ts->alloc, t);
   return t ? 0 : ART_ENOENT;

@@ -71,9 +71,10 @@ int64_t art__timers_now(art__timers *ts);
 int art__timers_add(art__timers *ts, int64_t delay, int64_t interval, art_pid target, uint32_t type,
                     uint32_t kind, uint64_t correlation, const void *payload, uint32_t size,
                     uint64_t *id);
-/* 0: cancelled, its message will never be delivered; ART_ENOENT: already delivered (one-shot)
- * or unknown. */
-int art__timers_cancel(art__timers *ts, uint64_t id);
+/* 0: cancelled, its message will never be delivered; ART_ENOENT: already delivered (one-shot),
+ * unknown, or (with @p kind >= 0) of another kind. Gives the timer's message type in *type if
+ * @p type is not NULL. */
+int art__timers_cancel(art__timers *ts, uint64_t id, int kind, uint32_t *type);
 /* At delivery of a message of timer @p id: returns false if the timer was cancelled (drop the
  * message). Otherwise fills *type, *kind, *correlation; a one-shot timer is removed. */
 bool art__timers_claim(art__timers *ts, uint64_t id, uint32_t *type, uint32_t *kind,
