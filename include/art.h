@@ -10,6 +10,7 @@
 #include "art/actor.h"
 #include "art/common.h"
 #include "art/link.h"
+#include "art/monitor.h"
 #include "art/registry.h"
 #include "art/request.h"
 #include "art/system.h"

@@ -220,6 +220,8 @@ typedef struct art_spawn_opts {
 /**
  * @brief Creates an actor, runs its pre_start on the calling thread, and makes it runnable.
  * @param out receives the pid on success (may be NULL).
+ * If pre_start fails, links and monitors set up by ART_SPAWN_LINK / ART_SPAWN_MONITOR are
+ * removed without any signal: the caller learns of the failure from the return code.
  * @return 0, the negative code pre_start returned, ART_EINVAL (NULL sys or opts, no ops or
  *         handle, name too long, unknown flags or overflow policy, ART_SPAWN_LINK or
  *         ART_SPAWN_MONITOR outside an actor, ART_SPAWN_MONITOR without monitor_ref),

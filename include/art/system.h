@@ -124,8 +124,10 @@ typedef struct art_system_stats {
   uint64_t messages_sent;    /**< messages and signals accepted by a mailbox (a kill is no
                                   message: it is not counted) */
   uint64_t messages_handled; /**< messages and signals taken out of mailboxes by actors */
-  uint64_t dead_letters;     /**< messages that reached no handler: stale pid, or queued when
-                                  the actor exited (signals are not counted) */
+  uint64_t dead_letters;     /**< messages that reached no handler: stale pid, queued when the
+                                  actor exited, or a timer's message to an exited actor. Not
+                                  counted: signals, late replies dropped after a timeout,
+                                  messages of cancelled timers. */
   uint64_t steals;           /**< actors moved between workers by stealing */
   uint64_t parks;            /**< times a worker went to sleep */
 } art_system_stats;

@@ -5,7 +5,10 @@
  * costs nothing when no timer is set. A timer sends a message (a copy of the payload given at
  * creation) to its target when it fires; a periodic timer fires every interval until
  * cancelled. After art_timer_cancel() returns 0, the timer's message is never delivered, even
- * if it had already been sent.
+ * if it had already been sent. A timer's message is not refused by a full bounded mailbox (it
+ * is a runtime message until delivered), so a fast periodic timer can exceed the capacity of a
+ * slow actor's mailbox. A timer whose target has exited counts its message as a dead letter
+ * (with the timer's type) and stops.
  *
  * Deterministic mode (art_system_config.deterministic): no worker threads and a manual clock.
  * The calling thread runs the actors in art_system_run(); time moves only in art_clock_advance(),
