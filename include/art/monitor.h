@@ -563,10 +563,17 @@ ART_API int art_monitor_get_filter(const art_event_monitor *mon, bool *enabled,
  * the check of art_monitor_wants(): a load and a predictable branch. With ART_MONITORING 0 it
  * compiles to nothing (@p mon and the statements are not evaluated).
  *
- *   ART_MONITOR_EVENT(mon, ART_EVENT_SUPERVISION_CHILD_FAILED, ART_SEVERITY_ERROR, ev,
- *                     ev.pid = child; ev.other = self; ev.error_code = err;
- *                     ev.restart_count = restarts;
- *                     art_event_copy_text(ev.child_id, sizeof ev.child_id, spec_id));
+ *   ART_MONITOR_EVENT(mon, ART_EVENT_SUPERVISION_CHILD_FAILED, ART_SEVERITY_ERROR, ev, {
+ *     ev.pid = child;
+ *     ev.other = self;
+ *     ev.error_code = err;
+ *     ev.restart_count = restarts;
+ *     art_event_copy_text(ev.child_id, sizeof ev.child_id, spec_id);
+ *   });
+ *
+ * The statements may contain commas (they are the macro's variadic part); a block in braces
+ * is what clang-format lays out best. Variables used only by event sites become unused when
+ * ART_MONITORING is 0: compute them inside the block.
  */
 #define ART_MONITOR_EVENT(mon, kind, severity, ev, ...)                                            \
   do {                                                                                             \
@@ -629,8 +636,7 @@ ART_API int art_event_to_json(const art_event *event, char *buf, size_t len);
  *         len > 0), ART_ERANGE (the text would be longer than INT_MAX).
  * Thread safety: any thread.
  */
-ART_API int art_event_snapshot_to_json(const art_event_snapshot *snap, char *buf,
-                                         size_t len);
+ART_API int art_event_snapshot_to_json(const art_event_snapshot *snap, char *buf, size_t len);
 
 /**
  * @brief Writes the counters of @p snap in the Prometheus text exposition format (0.0.4) into
@@ -645,8 +651,7 @@ ART_API int art_event_snapshot_to_json(const art_event_snapshot *snap, char *buf
  * @return the length written or needed, NUL excluded; ART_EINVAL, ART_ERANGE.
  * Thread safety: any thread.
  */
-ART_API int art_event_snapshot_to_prometheus(const art_event_snapshot *snap, char *buf,
-                                               size_t len);
+ART_API int art_event_snapshot_to_prometheus(const art_event_snapshot *snap, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -63,40 +63,40 @@ static const uint8_t kind_severities[ART_EVENT_KIND_COUNT] = {ART_EVENT_KIND_MAP
 #define S ART__FIELD_STRATEGY
 static const art__event_meta metas[ART_EVENT_KIND_COUNT] = {
     /* supervision */
-    {"supervisor", "child_id", NULL, NULL, D},                  /* child_started */
-    {"supervisor", "child_id", NULL, "detail", R | D},          /* child_stopped */
-    {"supervisor", "child_id", NULL, NULL, R | E | N},          /* child_failed */
-    {"supervisor", "child_id", NULL, NULL, N | D},              /* child_restarted */
-    {"supervisor", "child_id", NULL, NULL, N | D},              /* restart_limit_exceeded */
-    {"supervisor", "child_id", "children", NULL, S},            /* strategy_applied */
-    {"supervisor", "child_id", "failures", "detail", D},        /* health_check_failed */
-    {"supervisor", "child_id", NULL, "detail", 0},              /* child_degraded */
+    {"supervisor", "child_id", NULL, NULL, D},           /* child_started */
+    {"supervisor", "child_id", NULL, "detail", R | D},   /* child_stopped */
+    {"supervisor", "child_id", NULL, NULL, R | E | N},   /* child_failed */
+    {"supervisor", "child_id", NULL, NULL, N | D},       /* child_restarted */
+    {"supervisor", "child_id", NULL, NULL, N | D},       /* restart_limit_exceeded */
+    {"supervisor", "child_id", "children", NULL, S},     /* strategy_applied */
+    {"supervisor", "child_id", "failures", "detail", D}, /* health_check_failed */
+    {"supervisor", "child_id", NULL, "detail", 0},       /* child_degraded */
     /* actor */
-    {"parent", NULL, NULL, NULL, 0},                            /* spawned */
-    {NULL, NULL, NULL, NULL, D},                                /* started */
-    {"sender", NULL, "message_type", NULL, 0},                  /* message_received */
-    {"sender", NULL, "message_type", NULL, D},                  /* message_processed */
-    {NULL, NULL, "message_type", NULL, E},                      /* error_occurred */
-    {NULL, NULL, NULL, "detail", R | D},                        /* stopped */
+    {"parent", NULL, NULL, NULL, 0},           /* spawned */
+    {NULL, NULL, NULL, NULL, D},               /* started */
+    {"sender", NULL, "message_type", NULL, 0}, /* message_received */
+    {"sender", NULL, "message_type", NULL, D}, /* message_processed */
+    {NULL, NULL, "message_type", NULL, E},     /* error_occurred */
+    {NULL, NULL, NULL, "detail", R | D},       /* stopped */
     /* system */
-    {NULL, NULL, "workers", NULL, 0},                           /* started */
-    {NULL, NULL, "actors", NULL, D},                            /* shutdown */
-    {NULL, "name", NULL, NULL, 0},                              /* actor_registered */
-    {NULL, "name", NULL, NULL, 0},                              /* actor_deregistered */
-    {NULL, "key", NULL, "value", 0},                            /* configuration_changed */
+    {NULL, NULL, "workers", NULL, 0}, /* started */
+    {NULL, NULL, "actors", NULL, D},  /* shutdown */
+    {NULL, "name", NULL, NULL, 0},    /* actor_registered */
+    {NULL, "name", NULL, NULL, 0},    /* actor_deregistered */
+    {NULL, "key", NULL, "value", 0},  /* configuration_changed */
     /* broker */
-    {NULL, "topic", "subscribers", NULL, 0},                    /* message_published */
-    {"publisher", "topic", NULL, NULL, 0},                      /* message_routed */
-    {NULL, "topic", NULL, NULL, 0},                             /* subscriber_added */
-    {NULL, "topic", NULL, NULL, R},                             /* subscriber_removed */
-    {NULL, "topic", NULL, NULL, E},                             /* routing_failed */
-    {"sender", "topic", "message_type", NULL, 0},               /* dead_letter */
+    {NULL, "topic", "subscribers", NULL, 0},      /* message_published */
+    {"publisher", "topic", NULL, NULL, 0},        /* message_routed */
+    {NULL, "topic", NULL, NULL, 0},               /* subscriber_added */
+    {NULL, "topic", NULL, NULL, R},               /* subscriber_removed */
+    {NULL, "topic", NULL, NULL, E},               /* routing_failed */
+    {"sender", "topic", "message_type", NULL, 0}, /* dead_letter */
     /* mailbox */
-    {"sender", NULL, "queue_size", NULL, C},                    /* message_enqueued */
-    {NULL, NULL, "queue_size", NULL, C},                        /* message_dequeued */
-    {"sender", NULL, "queue_size", NULL, C | D},                /* backpressure_applied */
-    {"sender", NULL, "queue_size", NULL, C},                    /* capacity_reached */
-    {"sender", NULL, "queue_size", NULL, C},                    /* message_dropped */
+    {"sender", NULL, "queue_size", NULL, C},     /* message_enqueued */
+    {NULL, NULL, "queue_size", NULL, C},         /* message_dequeued */
+    {"sender", NULL, "queue_size", NULL, C | D}, /* backpressure_applied */
+    {"sender", NULL, "queue_size", NULL, C},     /* capacity_reached */
+    {"sender", NULL, "queue_size", NULL, C},     /* message_dropped */
 };
 #undef R
 #undef E

@@ -59,7 +59,7 @@ typedef struct memory_stripe {
 } memory_stripe;
 
 typedef struct memory_monitor {
-  art_event_monitor monitor; /* first: the front-end, two lines */
+  art_event_monitor monitor;                    /* first: the front-end, two lines */
   ART__ALIGNED_LINE _Atomic uint64_t write_pos; /* fetch_add by every writer: a line of its own */
   ART__ALIGNED_LINE _Atomic uint64_t history_base; /* written by reset only */
   /* Read-only after creation. */

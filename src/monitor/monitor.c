@@ -200,8 +200,7 @@ static int update_filter(art_event_monitor *mon, int enabled, int64_t family_mas
 
 int art_monitor_set_filter(art_event_monitor *mon, uint32_t family_mask,
                            art_severity min_severity) {
-  if (!mon || (family_mask & ~ART_EVENT_FAMILY_ALL) ||
-      (unsigned)min_severity >= ART_SEVERITY_COUNT)
+  if (!mon || (family_mask & ~ART_EVENT_FAMILY_ALL) || (unsigned)min_severity >= ART_SEVERITY_COUNT)
     return ART_EINVAL;
   return update_filter(mon, -1, family_mask, (int)min_severity);
 }
@@ -235,8 +234,7 @@ static int noop_record(void *self, const art_event *event) {
   return 0;
 }
 
-static int noop_snapshot(void *self, art_event_snapshot *snap, art_event *events,
-                         size_t capacity) {
+static int noop_snapshot(void *self, art_event_snapshot *snap, art_event *events, size_t capacity) {
   (void)self;
   (void)snap;
   (void)events;

@@ -87,7 +87,6 @@ static inline bool art__event_valid(const art_event *ev, int *index) {
   return *index >= 0;
 }
 
-
 /*
  * A text being written into a caller's buffer with snprintf semantics: bytes go into buf while
  * they fit (one byte is kept for the NUL), `len` counts every byte, written or not, so that at
@@ -121,5 +120,9 @@ int art__text_finish(art__text *t);
 void art__json_string(art__text *t, const char *s, size_t n);
 /* Appends the JSON object of @p ev. */
 void art__json_event(art__text *t, const art_event *ev);
+
+/* Appends @p s escaped for the Prometheus text format: a label value (\\, \", \n) or, with
+ * @p label_value false, HELP text (\\, \n). */
+void art__prometheus_escape(art__text *t, const char *s, bool label_value);
 
 #endif /* ART_MONITOR_MONITOR_H */

@@ -10,7 +10,7 @@
 
 #include "monitor/monitor.h"
 
-static void escaped(art__text *t, const char *s, bool label_value) {
+void art__prometheus_escape(art__text *t, const char *s, bool label_value) {
   for (; *s; s++) {
     if (*s == '\\')
       art__text_append(t, "\\\\", 2);
@@ -27,7 +27,7 @@ static void header(art__text *t, const char *name, const char *type, const char 
   art__text_puts(t, "# HELP ");
   art__text_puts(t, name);
   art__text_putc(t, ' ');
-  escaped(t, help, false);
+  art__prometheus_escape(t, help, false);
   art__text_puts(t, "\n# TYPE ");
   art__text_puts(t, name);
   art__text_putc(t, ' ');
@@ -40,7 +40,7 @@ static void label(art__text *t, const char *name, const char *value, bool first)
     art__text_putc(t, ',');
   art__text_puts(t, name);
   art__text_append(t, "=\"", 2);
-  escaped(t, value, true);
+  art__prometheus_escape(t, value, true);
   art__text_putc(t, '"');
 }
 
