@@ -10,6 +10,8 @@ packages=(
   ninja-build
   pkg-config
   libcmocka-dev
+  libjansson-dev # tests only: parses the monitor's JSON output (the library does not use it)
+  prometheus     # tests only: promtool checks the monitor's Prometheus text
   clang-format # 14 on Debian 12
   git          # scripts/format.sh lists files with git
 )
