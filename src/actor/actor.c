@@ -36,7 +36,9 @@ static art__worker *current_worker(art_system *sys) {
 
 /* Messages that count as dead letters when they reach no handler (a timer's message counts
  * with the user's type, reported where the timer is known: timers.c, link.c). */
-static bool is_user_visible(uint32_t type) { return type < ART_MSG_RESERVED; }
+static bool is_user_visible(uint32_t type) {
+  return type < ART_MSG_RESERVED;
+}
 
 void art__dead_letter(art_system *sys, art_pid sender, art_pid target, uint32_t type) {
   atomic_fetch_add_explicit(&sys->dead_letters, 1, memory_order_relaxed);

@@ -97,8 +97,8 @@ int art_system_create(art_system **out, const art_system_config *cfg_in) {
     goto fail_timers;
   atomic_init(&sys->next_ref, 1);
   if ((rc = art__sched_init(&sys->sched, sys->workers, cfg.workers, sys->name, cfg.spin_ns,
-                            &sys->epoch, &sys->alloc, art__actor_run, art__actor_reclaim,
-                            sys)) != 0)
+                            &sys->epoch, &sys->alloc, art__actor_run, art__actor_reclaim, sys)) !=
+      0)
     goto fail_registry;
   if (!cfg.deterministic && (rc = art__sched_start(&sys->sched)) != 0)
     goto fail_sched;
