@@ -60,6 +60,13 @@ typedef struct art_system_config {
    */
   void (*dead_letter)(void *ctx, const struct art_dead_letter *letter);
   void *dead_letter_ctx;
+  /**
+   * Where the runtime's events go (see art/monitor.h). NULL (the default): the system creates
+   * an in-memory monitor with art_monitor_config_init()'s settings on its own allocator, and
+   * destroys it with the system. Otherwise the caller's monitor, which must outlive the system;
+   * art_monitor_noop() turns events off.
+   */
+  struct art_event_monitor *monitor;
 } art_system_config;
 
 /** A message that reached no handler. */
@@ -137,6 +144,30 @@ typedef struct art_system_stats {
  * @return 0 or ART_EINVAL. Thread safety: any thread.
  */
 ART_API int art_system_stats_get(art_system *sys, art_system_stats *out);
+
+/**
+ * @brief The monitor that receives @p sys's events (the one given in the configuration, or the
+ *        system's own). Valid until the system is destroyed. Thread safety: any thread.
+ */
+ART_API struct art_event_monitor *art_system_monitor(art_system *sys);
+
+/**
+ * @brief Changes which events the system's monitor wants (see art_monitor_set_filter) and
+ *        records a ConfigurationChanged event saying what changed.
+ * @return 0, ART_EINVAL. Thread safety: any thread.
+ */
+ART_API int art_system_set_event_filter(art_system *sys, uint32_t family_mask, int min_severity);
+
+/**
+ * @brief Writes the system's metrics in the Prometheus text exposition format into @p buf:
+ *        actors alive, spawned, exited by reason, spawn failures, messages sent and handled,
+ *        dead letters, the largest mailbox high-water mark among living actors, scheduler
+ *        counters, then the monitor's event counters (if the monitor keeps counters). No pid
+ *        labels.
+ * @return the length of the whole text (as snprintf: the text is complete if it is < @p len),
+ *         or ART_EINVAL. Thread safety: any thread.
+ */
+ART_API int art_system_metrics(art_system *sys, char *buf, size_t len);
 
 /** @brief The number of worker threads of @p sys (0 for NULL). Thread safety: any thread. */
 ART_API uint32_t art_system_workers(const art_system *sys);

@@ -42,6 +42,11 @@ static bool is_user_visible(uint32_t type) {
 
 void art__dead_letter(art_system *sys, art_pid sender, art_pid target, uint32_t type) {
   atomic_fetch_add_explicit(&sys->dead_letters, 1, memory_order_relaxed);
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_BROKER_DEAD_LETTER, ART_SEVERITY_WARNING, ev, {
+    ev.pid = target;
+    ev.other = sender;
+    ev.count = type;
+  });
   if (sys->cfg.dead_letter) {
     art_dead_letter letter = {.sender = sender, .target = target, .type = type};
     sys->cfg.dead_letter(sys->cfg.dead_letter_ctx, &letter);
@@ -98,9 +103,21 @@ static int take_room(art__actor *a, uint32_t type, const art_send_args *args) {
     return ROOM_OK;
   }
   atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
-  if (a->overflow != ART_OVERFLOW_DROP)
+  if (a->overflow != ART_OVERFLOW_DROP) {
+    ART_MONITOR_EVENT(a->sys->monitor, ART_EVENT_MAILBOX_CAPACITY_REACHED, ART_SEVERITY_WARNING, ev,
+                      {
+                        ev.pid = a->pid;
+                        ev.count = q;
+                        ev.capacity = a->capacity;
+                      });
     return ROOM_FULL;
+  }
   atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
+  ART_MONITOR_EVENT(a->sys->monitor, ART_EVENT_MAILBOX_MESSAGE_DROPPED, ART_SEVERITY_WARNING, ev, {
+    ev.pid = a->pid;
+    ev.count = type;
+    ev.capacity = a->capacity;
+  });
   if (args->free_fn) /* dropping takes the message: a moved payload is freed now */
     args->free_fn((void *)(uintptr_t)args->data);
   return ROOM_DROPPED;
@@ -128,6 +145,12 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
         goto out;
       /* Block: wait outside the epoch section (the actor may exit meanwhile) for a consumer of
        * a bounded mailbox to make room. seq_cst pair: blocked_senders here, queued there. */
+      ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_BACKPRESSURE_APPLIED, ART_SEVERITY_WARNING,
+                        ev, {
+                          ev.pid = to;
+                          ev.other = sender;
+                          ev.capacity = a->capacity;
+                        });
       uint32_t seq = atomic_load(&sys->space_seq);
       atomic_fetch_add(&sys->blocked_senders, 1);
       bool full = atomic_load(&a->queued) >= a->capacity;
@@ -152,6 +175,12 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
       art__pool_free(&sys->env_pool, cache, env);
       goto out;
     }
+    ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_MESSAGE_ENQUEUED, ART_SEVERITY_TRACE, ev, {
+      ev.pid = to;
+      ev.other = sender;
+      ev.count = type;
+      ev.capacity = a->capacity;
+    });
     if (art__mailbox_push(&a->mailbox, &env->node))
       make_runnable(sys, a);
     if (w)
@@ -401,6 +430,11 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
     goto fail_pid;
   }
   art__pidtable_publish(&sys->pids, a->pid, a);
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_ACTOR_SPAWNED, ART_SEVERITY_DEBUG, ev, {
+    ev.pid = a->pid;
+    ev.other = parent ? parent->pid : ART_PID_NONE;
+    art_event_copy_text(ev.name, sizeof ev.name, opts->name);
+  });
 
   rc = 0;
   if (a->ops->pre_start) {
@@ -420,12 +454,21 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
     release_state_and_name(sys, a);
     a->flags |= ART__ACTOR_EXITED;
     atomic_fetch_add_explicit(&sys->spawn_failures, 1, memory_order_relaxed);
+    ART_MONITOR_EVENT(sys->monitor, ART_EVENT_ACTOR_ERROR_OCCURRED, ART_SEVERITY_ERROR, ev, {
+      ev.pid = a->pid;
+      ev.error_code = rc;
+      art_event_copy_text(ev.text, sizeof ev.text, "pre_start failed");
+    });
     retire(sys, w, a);
     actor_gone(sys);
     return rc;
   }
   a->flags |= ART__ACTOR_STARTED;
   art_pid pid = a->pid;
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_ACTOR_STARTED, ART_SEVERITY_DEBUG, ev, {
+    ev.pid = pid;
+    art_event_copy_text(ev.name, sizeof ev.name, opts->name);
+  });
   if (a->dedicated) {
     atomic_fetch_add(&sys->dedicated_running, 1);
     pthread_t thread;
@@ -473,6 +516,14 @@ static void do_exit(art_system *sys, art__worker *w, art__actor *a, const art_ex
     a->ops->post_stop(a, a->state, r);
     tls.current = saved;
   }
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_ACTOR_STOPPED, ART_SEVERITY_DEBUG, ev, {
+    ev.pid = a->pid;
+    ev.reason = (uint8_t)r->kind;
+    ev.error_code = r->code;
+    ev.count = atomic_load_explicit(&a->processed, memory_order_relaxed);
+    art_event_copy_text(ev.name, sizeof ev.name, a->name);
+    art_event_copy_text(ev.text, sizeof ev.text, r->text);
+  });
   art__registry_remove_actor(sys, a);
   art__actor_exit_services(a, r);
   drain_mailbox(sys, w, a, r);
@@ -514,6 +565,13 @@ void art__actor_set_exit(art__actor *a, const art_exit_reason *r) {
 
 /* Turns a handler error into the error action's effect. */
 static void handle_error(art__actor *a, int err, const art_msg *msg) {
+  ART_MONITOR_EVENT(a->sys->monitor, ART_EVENT_ACTOR_ERROR_OCCURRED, ART_SEVERITY_ERROR, ev, {
+    ev.pid = a->pid;
+    ev.other = msg->sender;
+    ev.error_code = err;
+    ev.count = msg->type;
+    art_event_copy_text(ev.text, sizeof ev.text, tls.fail_set ? tls.fail_text : "");
+  });
   art_error_action action =
       a->ops->on_error ? a->ops->on_error(a, a->state, err, msg) : ART_ACTION_RESTART;
   art_exit_reason r;
@@ -549,6 +607,24 @@ static void call_handler(art__actor *a, const art_msg *msg) {
 }
 
 enum { RUN_PARKED, RUN_AGAIN, RUN_EXITED };
+
+/* call_handler() with the MessageReceived and MessageProcessed events (trace level). */
+static void call_handler_observed(art__actor *a, const art_msg *msg) {
+  art_event_monitor *mon = a->sys->monitor;
+  ART_MONITOR_EVENT(mon, ART_EVENT_ACTOR_MESSAGE_RECEIVED, ART_SEVERITY_TRACE, ev, {
+    ev.pid = a->pid;
+    ev.other = msg->sender;
+    ev.count = msg->type;
+  });
+  int64_t start = art__clock_mono();
+  call_handler(a, msg);
+  ART_MONITOR_EVENT(mon, ART_EVENT_ACTOR_MESSAGE_PROCESSED, ART_SEVERITY_TRACE, ev, {
+    ev.pid = a->pid;
+    ev.other = msg->sender;
+    ev.count = msg->type;
+    ev.duration_ns = art__clock_mono() - start;
+  });
+}
 
 /* Frees @p n places in a bounded mailbox and wakes senders blocked for room. seq_cst pair with
  * them: queued here, then blocked_senders; blocked_senders there, then queued. */
@@ -589,10 +665,20 @@ static int activate(art_system *sys, art__worker *w, art__actor *a) {
     if (a->capacity) /* a bounded mailbox has room again at once (see below for the others) */
       make_room(sys, a, 1);
     art__env *env = (art__env *)n;
+    ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_MESSAGE_DEQUEUED, ART_SEVERITY_TRACE, ev, {
+      ev.pid = a->pid;
+      ev.other = env->msg.sender;
+      ev.count = env->msg.type;
+    });
     if (ART__LIKELY(env->msg.type < ART_MSG_RESERVED &&
                     !(env->msg.correlation & ART__CORRELATION_REPLY)) ||
-        art__actor_system_message(a, env))
-      call_handler(a, &env->msg);
+        art__actor_system_message(a, env)) {
+      if (ART__UNLIKELY(ART_MONITOR_WANTS(sys->monitor, ART_EVENT_ACTOR_MESSAGE_PROCESSED,
+                                          ART_SEVERITY_TRACE)))
+        call_handler_observed(a, &env->msg);
+      else
+        call_handler(a, &env->msg);
+    }
     art__env_release_payload(&sys->alloc, env);
   }
   if (taken) {

@@ -18,6 +18,7 @@
 #include <pthread.h>
 
 #include "art/actor.h"
+#include "art/monitor.h"
 #include "core/envelope.h"
 #include "core/epoch.h"
 #include "core/mailbox.h"
@@ -147,6 +148,8 @@ struct art_system {
 
   art__timers timers;
   art__registry *registry;
+  art_event_monitor *monitor; /* never NULL once created */
+  bool owns_monitor;
   _Atomic uint64_t next_ref;          /* monitor references and request correlations */
   _Atomic uint32_t space_seq;         /* bumped when a bounded mailbox with blocked senders
                                          makes room; blocked senders wait on it (futex) */

@@ -94,8 +94,12 @@ static bool valid_name(const char *name) {
 }
 
 /* Unlinks @p e (found at @p p) and clears its actor's side. Lock held. */
-static void remove_locked(art__registry *r, art__reg_entry **p) {
+static void remove_locked(art_system *sys, art__registry *r, art__reg_entry **p) {
   art__reg_entry *e = *p;
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_SYSTEM_ACTOR_DEREGISTERED, ART_SEVERITY_DEBUG, ev, {
+    ev.pid = e->pid;
+    art_event_copy_text(ev.name, sizeof ev.name, e->name);
+  });
   *p = e->next;
   r->count--;
   e->actor->reg = NULL;
@@ -133,6 +137,10 @@ int art_register(art_system *sys, const char *name, art_pid pid) {
       e->next = NULL;
       *p = e;
       a->reg = e;
+      ART_MONITOR_EVENT(sys->monitor, ART_EVENT_SYSTEM_ACTOR_REGISTERED, ART_SEVERITY_DEBUG, ev, {
+        ev.pid = pid;
+        art_event_copy_text(ev.name, sizeof ev.name, name);
+      });
       if (++r->count > r->nbuckets)
         grow_locked(sys, r);
       e = NULL;
@@ -152,7 +160,7 @@ int art_unregister(art_system *sys, const char *name) {
   pthread_mutex_lock(&r->lock);
   art__reg_entry **p = find_locked(r, name), *e = *p;
   if (e)
-    remove_locked(r, p);
+    remove_locked(sys, r, p);
   pthread_mutex_unlock(&r->lock);
   art__free(&sys->alloc, e);
   return e ? 0 : ART_ENOENT;
@@ -184,7 +192,7 @@ void art__registry_remove_actor(art_system *sys, art__actor *a) {
   art__reg_entry *e = NULL;
   pthread_mutex_lock(&r->lock);
   if ((e = a->reg) != NULL)
-    remove_locked(r, find_locked(r, e->name));
+    remove_locked(sys, r, find_locked(r, e->name));
   pthread_mutex_unlock(&r->lock);
   art__free(&sys->alloc, e);
 }

@@ -17,6 +17,20 @@
 /* After the kill, how long stopped actors get to leave their current handler. */
 #define KILL_GRACE_NS ART_SEC(2)
 
+/* The system's own monitor unless the configuration brought one. */
+static int create_monitor(art_system *sys) {
+  if (sys->cfg.monitor) {
+    sys->monitor = sys->cfg.monitor;
+    return 0;
+  }
+  art_monitor_config mc;
+  art_monitor_config_init(&mc);
+  mc.allocator = sys->alloc.user;
+  int rc = art_memory_monitor_create(&sys->monitor, &mc);
+  sys->owns_monitor = rc == 0;
+  return rc;
+}
+
 void art_system_config_init(art_system_config *cfg) {
   if (!cfg)
     return;
@@ -100,11 +114,22 @@ int art_system_create(art_system **out, const art_system_config *cfg_in) {
                             &sys->epoch, &sys->alloc, art__actor_run, art__actor_reclaim, sys)) !=
       0)
     goto fail_registry;
-  if (!cfg.deterministic && (rc = art__sched_start(&sys->sched)) != 0)
+  if ((rc = create_monitor(sys)) != 0)
     goto fail_sched;
+  if (!cfg.deterministic && (rc = art__sched_start(&sys->sched)) != 0)
+    goto fail_monitor;
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_SYSTEM_STARTED, ART_SEVERITY_INFO, ev, {
+    ev.count = cfg.workers;
+    art_event_copy_text(ev.name, sizeof ev.name, sys->name);
+    snprintf(ev.text, sizeof ev.text, "workers=%u batch=%u deterministic=%d", cfg.workers,
+             cfg.batch, (int)cfg.deterministic);
+  });
   *out = sys;
   return 0;
 
+fail_monitor:
+  if (sys->owns_monitor)
+    art_monitor_destroy(sys->monitor);
 fail_sched:
   art__sched_fini(&sys->sched);
 fail_registry:
@@ -131,6 +156,24 @@ fail_alloc:
 
 uint32_t art_system_workers(const art_system *sys) {
   return sys ? sys->cfg.workers : 0;
+}
+
+art_event_monitor *art_system_monitor(art_system *sys) {
+  return sys ? sys->monitor : NULL;
+}
+
+int art_system_set_event_filter(art_system *sys, uint32_t family_mask, int min_severity) {
+  if (!sys)
+    return ART_EINVAL;
+  int rc = art_monitor_set_filter(sys->monitor, family_mask, (art_severity)min_severity);
+  if (rc)
+    return rc;
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_SYSTEM_CONFIGURATION_CHANGED, ART_SEVERITY_INFO, ev, {
+    art_event_copy_text(ev.name, sizeof ev.name, "event_filter");
+    snprintf(ev.text, sizeof ev.text, "families=0x%x min_severity=%s", family_mask,
+             art_severity_name((art_severity)min_severity));
+  });
+  return 0;
 }
 
 static bool on_actor_thread(art_system *sys) {
@@ -232,6 +275,7 @@ int art_system_shutdown(art_system *sys, art_duration timeout) {
     return 0;
   }
   atomic_store(&sys->state, ART__SYS_STOPPING);
+  int64_t started = art__clock_mono();
   art_exit_reason shutdown = art_reason_shutdown("system shutdown");
   signal_all(sys, &shutdown);
   int rc = wait_none_alive(sys, timeout);
@@ -244,6 +288,11 @@ int art_system_shutdown(art_system *sys, art_duration timeout) {
     art__sched_stop(&sys->sched);
     atomic_store(&sys->state, ART__SYS_STOPPED);
   }
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_SYSTEM_SHUTDOWN, ART_SEVERITY_INFO, ev, {
+    ev.error_code = rc;
+    ev.duration_ns = art__clock_mono() - started;
+    art_event_copy_text(ev.name, sizeof ev.name, sys->name);
+  });
   sys->shutdown_rc = rc;
   pthread_mutex_unlock(&sys->shutdown_lock);
   return rc;
@@ -265,6 +314,8 @@ void art_system_destroy(art_system *sys) {
   /* No thread can read the pid table any more: free every retired actor, then the caches. */
   art__sched_reclaim_all(&sys->sched);
   art__registry_destroy(sys);
+  if (sys->owns_monitor)
+    art_monitor_destroy(sys->monitor);
   for (uint32_t i = 0; i < sys->cfg.workers; i++) {
     art__worker *w = &sys->workers[i];
     art__pool_cache_flush(&sys->env_pool, &w->envs);
