@@ -95,29 +95,30 @@ static void raise_high_water(art__actor *a, uint32_t depth) {
 
 enum { ROOM_OK, ROOM_FULL, ROOM_DROPPED };
 
-/* Takes a place in @p a's mailbox. Bounded mailboxes may refuse user messages. */
-static int take_room(art__actor *a, uint32_t type, const art_send_args *args) {
+/* Takes a place in @p a's mailbox; *depth receives the number of messages queued with it.
+ * Bounded mailboxes may refuse user messages. */
+static int take_room(art__actor *a, art_pid sender, uint32_t type, const art_send_args *args,
+                     uint32_t *depth) {
   uint32_t q = atomic_fetch_add_explicit(&a->queued, 1, memory_order_seq_cst);
+  *depth = q + 1;
   if (ART__LIKELY(!a->capacity || q < a->capacity || type >= ART_MSG_RESERVED)) {
     raise_high_water(a, q + 1);
     return ROOM_OK;
   }
   atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
-  if (a->overflow != ART_OVERFLOW_DROP) {
-    ART_MONITOR_EVENT(a->sys->monitor, ART_EVENT_MAILBOX_CAPACITY_REACHED, ART_SEVERITY_WARNING, ev,
-                      {
-                        ev.pid = a->pid;
-                        ev.count = q;
-                        ev.capacity = a->capacity;
-                      });
+  *depth = q;
+  bool drop = a->overflow == ART_OVERFLOW_DROP;
+  ART_MONITOR_EVENT(a->sys->monitor,
+                    drop ? ART_EVENT_MAILBOX_MESSAGE_DROPPED : ART_EVENT_MAILBOX_CAPACITY_REACHED,
+                    ART_SEVERITY_WARNING, ev, {
+                      ev.pid = a->pid;
+                      ev.other = sender;
+                      ev.count = q;
+                      ev.capacity = a->capacity;
+                    });
+  if (!drop)
     return ROOM_FULL;
-  }
   atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
-  ART_MONITOR_EVENT(a->sys->monitor, ART_EVENT_MAILBOX_MESSAGE_DROPPED, ART_SEVERITY_WARNING, ev, {
-    ev.pid = a->pid;
-    ev.count = type;
-    ev.capacity = a->capacity;
-  });
   if (args->free_fn) /* dropping takes the message: a moved payload is freed now */
     args->free_fn((void *)(uintptr_t)args->data);
   return ROOM_DROPPED;
@@ -138,25 +139,31 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
       rc = ART_ESRCH;
       goto out;
     }
-    int room = take_room(a, type, args);
+    uint32_t depth;
+    int room = take_room(a, sender, type, args, &depth);
     if (ART__UNLIKELY(room != ROOM_OK)) {
       rc = room == ROOM_DROPPED ? 0 : ART_EAGAIN;
       if (room == ROOM_DROPPED || a->overflow != ART_OVERFLOW_BLOCK || w || tls.current)
         goto out;
       /* Block: wait outside the epoch section (the actor may exit meanwhile) for a consumer of
        * a bounded mailbox to make room. seq_cst pair: blocked_senders here, queued there. */
-      ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_BACKPRESSURE_APPLIED, ART_SEVERITY_WARNING,
-                        ev, {
-                          ev.pid = to;
-                          ev.other = sender;
-                          ev.capacity = a->capacity;
-                        });
+      uint32_t capacity = a->capacity;
       uint32_t seq = atomic_load(&sys->space_seq);
       atomic_fetch_add(&sys->blocked_senders, 1);
-      bool full = atomic_load(&a->queued) >= a->capacity;
+      bool full = atomic_load(&a->queued) >= capacity;
       art__epoch_leave(rec);
-      if (full)
+      if (full) {
+        int64_t since = art__clock_mono();
         art__futex_wait(&sys->space_seq, seq, ART_MSEC(100));
+        ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_BACKPRESSURE_APPLIED,
+                          ART_SEVERITY_WARNING, ev, {
+                            ev.pid = to;
+                            ev.other = sender;
+                            ev.count = depth;
+                            ev.capacity = capacity;
+                            ev.duration_ns = art__clock_mono() - since;
+                          });
+      }
       atomic_fetch_sub(&sys->blocked_senders, 1);
       continue;
     }
@@ -178,7 +185,7 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
     ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_MESSAGE_ENQUEUED, ART_SEVERITY_TRACE, ev, {
       ev.pid = to;
       ev.other = sender;
-      ev.count = type;
+      ev.count = depth;
       ev.capacity = a->capacity;
     });
     if (art__mailbox_push(&a->mailbox, &env->node))
@@ -437,6 +444,15 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   });
 
   rc = 0;
+  /* Times for the started (pre_start's duration) and stopped (lifetime) events, read only
+   * when someone listens. */
+  int64_t pre_start_at =
+      ART_MONITOR_WANTS(sys->monitor, ART_EVENT_ACTOR_STARTED, ART_SEVERITY_DEBUG)
+          ? art__clock_mono()
+          : 0;
+  a->born = ART_MONITOR_WANTS(sys->monitor, ART_EVENT_ACTOR_STOPPED, ART_SEVERITY_DEBUG)
+                ? (pre_start_at ? pre_start_at : art__clock_mono())
+                : 0;
   if (a->ops->pre_start) {
     actor_tls saved = tls; /* a spawn from a handler must not disturb that handler's state */
     tls.current = a;
@@ -467,6 +483,8 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   art_pid pid = a->pid;
   ART_MONITOR_EVENT(sys->monitor, ART_EVENT_ACTOR_STARTED, ART_SEVERITY_DEBUG, ev, {
     ev.pid = pid;
+    ev.other = parent ? parent->pid : ART_PID_NONE;
+    ev.duration_ns = pre_start_at ? art__clock_mono() - pre_start_at : 0;
     art_event_copy_text(ev.name, sizeof ev.name, opts->name);
   });
   if (a->dedicated) {
@@ -521,6 +539,7 @@ static void do_exit(art_system *sys, art__worker *w, art__actor *a, const art_ex
     ev.reason = (uint8_t)r->kind;
     ev.error_code = r->code;
     ev.count = atomic_load_explicit(&a->processed, memory_order_relaxed);
+    ev.duration_ns = a->born ? art__clock_mono() - a->born : 0;
     art_event_copy_text(ev.name, sizeof ev.name, a->name);
     art_event_copy_text(ev.text, sizeof ev.text, r->text);
   });
@@ -666,9 +685,12 @@ static int activate(art_system *sys, art__worker *w, art__actor *a) {
       make_room(sys, a, 1);
     art__env *env = (art__env *)n;
     ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_MESSAGE_DEQUEUED, ART_SEVERITY_TRACE, ev, {
+      /* an unbounded mailbox is debited at the end of the batch: subtract what was taken */
+      uint32_t queued = atomic_load_explicit(&a->queued, memory_order_relaxed);
       ev.pid = a->pid;
       ev.other = env->msg.sender;
-      ev.count = env->msg.type;
+      ev.count = a->capacity ? queued : queued - taken;
+      ev.capacity = a->capacity;
     });
     if (ART__LIKELY(env->msg.type < ART_MSG_RESERVED &&
                     !(env->msg.correlation & ART__CORRELATION_REPLY)) ||

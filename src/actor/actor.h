@@ -117,6 +117,7 @@ struct art_ctx {
   _Atomic uint64_t processed; /* written by the running thread only */
   art__actor_ext *ext;
   art__reg_entry *reg; /* guarded by the registry lock */
+  int64_t born;        /* monotonic spawn time, when the stopped event was wanted */
 };
 enum { ART__SYS_RUNNING, ART__SYS_STOPPING, ART__SYS_STOPPED };
 

@@ -290,6 +290,7 @@ int art_system_shutdown(art_system *sys, art_duration timeout) {
   }
   ART_MONITOR_EVENT(sys->monitor, ART_EVENT_SYSTEM_SHUTDOWN, ART_SEVERITY_INFO, ev, {
     ev.error_code = rc;
+    ev.count = atomic_load(&sys->alive);
     ev.duration_ns = art__clock_mono() - started;
     art_event_copy_text(ev.name, sizeof ev.name, sys->name);
   });
