@@ -13,6 +13,7 @@
 #include "art/monitor.h"
 #include "art/registry.h"
 #include "art/request.h"
+#include "art/sup.h"
 #include "art/system.h"
 #include "art/timer.h"
 
