@@ -169,6 +169,11 @@ run_one() {
   result["$id|$impl"]=$line
 }
 
+# Timings need a quiet machine: say how busy it was, before and after.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  echo "bench: warning: load average $load_start before the run; other work skews the timings" >&2
+fi
 suite_start=$SECONDS
 for row in "${rows[@]}"; do
   IFS='|' read -r id label workers n unit scale target peers erl_flags <<<"$row"
@@ -183,6 +188,7 @@ for row in "${rows[@]}"; do
   done
 done
 elapsed=$((SECONDS - suite_start))
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the table --------------------------------------------------------------------------------
 # field LINE KEY: the value of KEY=... in a result line.
@@ -276,7 +282,8 @@ report=$(
   echo "- ours: $cc_version, release preset ($c_flags), commit $commit$dirty"
   echo "- CAF: libcaf-dev $caf_version, $cxx_version, ${caf_flags[*]}, scheduler.max-threads = workers"
   echo "- Erlang: $otp, erl +S W:W (+P 2000000 for Fork-join, Skynet, Idle memory)"
-  echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), suite ran in $((elapsed / 60)) min $((elapsed % 60)) s"
+  echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), suite ran in $((elapsed / 60)) min $((elapsed % 60)) s;" \
+    "load average $load_start before, $load_end after (the suite itself keeps up to 2 cores busy)"
   echo
   echo "Result lines (median_ns/min_ns carry the figure in the line's unit):"
   echo
