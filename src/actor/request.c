@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "actor/actor.h"
+#include "art/link.h"
 #include "art/request.h"
 
 static uint64_t new_correlation(art_system *sys) {
@@ -70,6 +71,7 @@ typedef struct call_record {
   bool abandoned, replied;
   int rc;
   uint64_t correlation;
+  art_pid target;
   art_call_reply *reply;
   art_system *sys;
 } call_record;
@@ -87,14 +89,22 @@ static int proxy_start(art_ctx *ctx, void *state, void *args) {
   art__actor_ext *x = art__actor_ext_get(ctx);
   if (!x || art__ref_list_add(c->sys, &x->asks, c->correlation, 0))
     return ART_ENOMEM;
-  return 0;
+  /* If the target exits with the request still queued, the DOWN ends the call (noproc). */
+  art_ref ref;
+  return art_monitor(ctx, c->target, &ref);
 }
 
 static int proxy_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   (void)ctx;
   call_record *c = state;
   pthread_mutex_lock(&c->lock);
-  if (!c->abandoned) {
+  if (msg->type == ART_MSG_DOWN) {
+    if (!c->abandoned) {
+      c->rc = ART_ESRCH;
+      c->replied = true;
+      art__token_post(&c->done);
+    }
+  } else if (!c->abandoned) {
     art_call_reply *r = c->reply;
     r->type = msg->type;
     r->size = msg->size;
@@ -134,6 +144,7 @@ int art_call(art_system *sys, art_pid to, uint32_t type, const void *data, size_
   }
   c->sys = sys;
   c->reply = reply;
+  c->target = to;
   c->correlation = new_correlation(sys);
   atomic_init(&c->refs, 2);
   art_pid proxy;

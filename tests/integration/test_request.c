@@ -465,6 +465,27 @@ static void test_call_failures(void **unused) {
   pthread_mutex_destroy(&r.lock);
 }
 
+/* A request still queued when its target exits ends the call with ART_ESRCH (gen_server's
+ * noproc), even with no timeout: the call must not wait for ever. */
+static void test_call_target_exits_first(void **unused) {
+  (void)unused;
+  art_test_alloc ta;
+  art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
+  for (int i = 0; i < 50; i++) {
+    svc_probe p;
+    svc_probe_init(&p);
+    art_pid pid = svc_spawn_probe(sys, &p, 0);
+    svc_send(sys, pid, SVC_STOP, NULL); /* queued before the request: it exits first */
+    char buf[8];
+    art_call_reply reply = {.data = buf, .capacity = sizeof buf};
+    assert_int_equal(art_call(sys, pid, Q_ECHO, NULL, 0, ART_FOREVER, &reply), ART_ESRCH);
+    svc_wait_alive(sys, 0); /* neither the target nor the proxy is left */
+    svc_probe_fini(&p);
+  }
+  assert_int_equal(art_system_shutdown(sys, it_timeout_ms(IT_WAIT_MS)), 0);
+  it_destroy(sys, &ta);
+}
+
 /* In deterministic mode art_call runs the actors: a reply gives 0, silence ART_ETIMEDOUT at
  * once (time does not pass by itself). */
 static void test_call_deterministic(void **unused) {
@@ -538,11 +559,17 @@ static void test_concurrent_calls(void **unused) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ask_reply),          cmocka_unit_test(test_ask_timeout),
-      cmocka_unit_test(test_late_reply_dropped), cmocka_unit_test(test_ask_errors),
-      cmocka_unit_test(test_reply_errors),       cmocka_unit_test(test_call_reply),
-      cmocka_unit_test(test_call_erange),        cmocka_unit_test(test_call_failures),
-      cmocka_unit_test(test_call_deterministic), cmocka_unit_test(test_concurrent_calls),
+      cmocka_unit_test(test_ask_reply),
+      cmocka_unit_test(test_ask_timeout),
+      cmocka_unit_test(test_late_reply_dropped),
+      cmocka_unit_test(test_ask_errors),
+      cmocka_unit_test(test_reply_errors),
+      cmocka_unit_test(test_call_reply),
+      cmocka_unit_test(test_call_erange),
+      cmocka_unit_test(test_call_failures),
+      cmocka_unit_test(test_call_deterministic),
+      cmocka_unit_test(test_concurrent_calls),
+      cmocka_unit_test(test_call_target_exits_first),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
