@@ -117,7 +117,8 @@ ART_API void art_system_destroy(art_system *sys);
  */
 ART_API int art_system_wait(art_system *sys, art_duration timeout);
 
-/** Counters of a system. Each is exact when the system is quiet, a recent value otherwise. */
+/** Counters of a system. Each is exact when the system is quiet, a recent value otherwise; an
+ *  actor's exit is counted before its pid stops resolving (art_is_alive turns false). */
 typedef struct art_system_stats {
   uint32_t workers;          /**< worker threads */
   uint64_t actors_alive;     /**< spawned and not yet exited */

@@ -527,6 +527,12 @@ fail_block:
 
 static void do_exit(art_system *sys, art__worker *w, art__actor *a, const art_exit_reason *r) {
   a->flags |= ART__ACTOR_EXITED;
+  /* Counted before the unpublish (a seq_cst store): whoever sees the pid gone sees the exit
+   * counted. */
+  if (w)
+    art__stat_add(&w->stats.exits_by_kind[r->kind], 1);
+  else
+    atomic_fetch_add_explicit(&sys->ext_exits_by_kind[r->kind], 1, memory_order_relaxed);
   art__pidtable_release(&sys->pids, w ? &w->pids : NULL, a->pid);
   if (a->flags & ART__ACTOR_STARTED && a->ops->post_stop) {
     art__actor *saved = tls.current;
@@ -552,10 +558,6 @@ static void do_exit(art_system *sys, art__worker *w, art__actor *a, const art_ex
     art__futex_wake_all(&sys->space_seq);
   }
   release_state_and_name(sys, a);
-  if (w)
-    art__stat_add(&w->stats.exits_by_kind[r->kind], 1);
-  else
-    atomic_fetch_add_explicit(&sys->ext_exits_by_kind[r->kind], 1, memory_order_relaxed);
   retire(sys, w, a);
   actor_gone(sys);
 }
