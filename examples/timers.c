@@ -146,7 +146,10 @@ static void run_real(void) {
   check_common(&hb);
   /* Ticks at 50, 100, ... 300 ms; a tick can be lost only if the timer thread falls behind
    * by a whole interval (it does not fire bursts to catch up). */
-  check(hb.ticks >= 5 && hb.ticks <= 6, "5 or 6 ticks before the deadline");
+  /* On a real clock a loaded machine may delay ticks (a periodic timer that fell behind does
+   * not fire a burst), so only the bounds are certain; the deterministic run below checks the
+   * exact count. */
+  check(hb.ticks >= 1 && hb.ticks <= 6, "between 1 and 6 ticks before the deadline");
   check(hb.deadline_at_ns >= ART_MSEC(DEADLINE_MS), "the deadline is not early");
 }
 
