@@ -144,8 +144,6 @@ static void run_real(void) {
   printf("real:     finished after %.1f ms of real time\n", ms(elapsed));
 
   check_common(&hb);
-  /* Ticks at 50, 100, ... 300 ms; a tick can be lost only if the timer thread falls behind
-   * by a whole interval (it does not fire bursts to catch up). */
   /* On a real clock a loaded machine may delay ticks (a periodic timer that fell behind does
    * not fire a burst), so only the bounds are certain; the deterministic run below checks the
    * exact count. */
