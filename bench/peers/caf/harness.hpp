@@ -58,8 +58,9 @@ inline bool parse(options &o, int argc, char **argv, uint64_t n) {
     else if (strcmp(arg, "--n") == 0 && parse_u64(next, 1, &value))
       o.n = value;
     else {
-      fprintf(stderr, "usage: %s [--workers N] [--runs R] [--n COUNT]   (defaults 2, 5, %" PRIu64
-              ")\n", argv[0], n);
+      fprintf(stderr,
+              "usage: %s [--workers N] [--runs R] [--n COUNT]   (defaults 2, 5, %" PRIu64 ")\n",
+              argv[0], n);
       return false;
     }
     i++;
@@ -86,9 +87,15 @@ inline long peak_rss_kb() {
 // A one-shot "the run is over" from an actor to the main thread.
 struct signal {
   sem_t sem;
-  signal() { sem_init(&sem, 0, 0); }
-  ~signal() { sem_destroy(&sem); }
-  void post() { sem_post(&sem); }
+  signal() {
+    sem_init(&sem, 0, 0);
+  }
+  ~signal() {
+    sem_destroy(&sem);
+  }
+  void post() {
+    sem_post(&sem);
+  }
   void wait() {
     while (sem_wait(&sem) != 0 && errno == EINTR) {
     }
