@@ -25,6 +25,11 @@
 
 #include "art.h"
 
+/* --monitor: the system's monitor. "default" is the system's own in-memory monitor at its
+ * default filter (info and above); "off" is the no-op monitor; "trace" records every event
+ * (each message is then three events: enqueued, dequeued/received, processed). */
+static const char *bench_monitor = "default";
+
 typedef struct bench_options {
   uint32_t workers; /* --workers, default 2 (the peers run with as many) */
   uint32_t runs;    /* --runs, default 5, after one warm-up */
@@ -58,9 +63,13 @@ static inline bool bench_options_parse(bench_options *o, int argc, char **argv, 
       o->runs = (uint32_t)value;
     else if (strcmp(arg, "--n") == 0 && bench_parse_u64(next, 1, &value))
       o->n = value;
+    else if (strcmp(arg, "--monitor") == 0 && next &&
+             (!strcmp(next, "off") || !strcmp(next, "default") || !strcmp(next, "trace")))
+      bench_monitor = next;
     else {
       fprintf(stderr,
-              "usage: %s [--workers N] [--runs R] [--n COUNT]   (defaults 2, 5, %" PRIu64 ")\n",
+              "usage: %s [--workers N] [--runs R] [--n COUNT] [--monitor off|default|trace]"
+              "   (defaults 2, 5, %" PRIu64 ", default)\n",
               argv[0], n);
       return false;
     }
@@ -74,8 +83,12 @@ static inline art_system *bench_system_create(uint32_t workers) {
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.workers = workers;
+  if (!strcmp(bench_monitor, "off"))
+    cfg.monitor = art_monitor_noop();
   art_system *sys = NULL;
   int rc = art_system_create(&sys, &cfg);
+  if (rc == 0 && !strcmp(bench_monitor, "trace"))
+    rc = art_system_set_event_filter(sys, ART_EVENT_FAMILY_ALL, ART_SEVERITY_TRACE);
   if (rc) {
     fprintf(stderr, "art_system_create: %s\n", art_strerror(rc));
     exit(1);
@@ -128,6 +141,10 @@ static inline int bench_main_extra(const char *name, const char *unit, const ben
   char fields[128] = "";
   if (extra)
     extra(ctx, fields, sizeof fields);
+  if (strcmp(bench_monitor, "default") != 0) {
+    size_t used = strlen(fields);
+    snprintf(fields + used, sizeof fields - used, " monitor=%s", bench_monitor);
+  }
   printf("%s workers=%" PRIu32 " runs=%" PRIu32 " n=%" PRIu64 " median_ns=%.1f min_ns=%.1f "
          "unit=%s%s\n",
          name, o->workers, o->runs, o->n, median, ns[0], unit, fields);
