@@ -27,7 +27,9 @@ enum { MSG_START = 1, MSG_CONTINUE, MSG_WORK };
 typedef struct bench {
   art_system *sys;
   art_pid driver;
-  uint64_t total;   /* children of this run: set by main before the start message */
+  /* children of this run: set by main before the start message; atomic because a child of
+   * the previous run may still compare against it while main sets the next run's */
+  _Atomic uint64_t total;
   uint64_t quota;   /* the same, as the driver got it in the start message (driver only) */
   uint64_t spawned; /* children spawned this run (driver only) */
   _Atomic uint64_t handled, sum;
@@ -51,7 +53,8 @@ static int child_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   memcpy(&number, msg->data, sizeof number);
   atomic_fetch_add_explicit(&b->sum, number, memory_order_relaxed);
   /* seq_cst: the last child's increment follows every other child's, and their sums. */
-  if (atomic_fetch_add(&b->handled, 1) + 1 == b->total) {
+  if (atomic_fetch_add(&b->handled, 1) + 1 ==
+      atomic_load_explicit(&b->total, memory_order_relaxed)) {
     b->end_ns = art_now_monotonic();
     sem_post(&b->done);
   }
@@ -104,7 +107,7 @@ static double run(void *ctx, uint64_t total) {
   bench *b = ctx;
   atomic_store(&b->handled, 0);
   atomic_store(&b->sum, 0);
-  b->total = total; /* the start message orders this before the children's reads */
+  atomic_store_explicit(&b->total, total, memory_order_relaxed); /* ordered by the start message */
   int64_t start = art_now_monotonic();
   bench_check(art_send(b->sys, b->driver, MSG_START, &total, sizeof total), "start");
   bench_wait(&b->done);

@@ -28,7 +28,9 @@ typedef struct bench {
   art_system *sys;
   art_pid driver;
   art_exit_reason killed;
-  uint64_t total;   /* children of this run: set by main before the start message */
+  /* children of this run: set by main before the start message; atomic because a child of
+   * the previous run may still compare against it while main sets the next run's */
+  _Atomic uint64_t total;
   uint64_t quota;   /* the same, from the start message (driver only) */
   uint64_t spawned; /* children spawned this run (driver only) */
   _Atomic uint64_t stopped;
@@ -56,7 +58,8 @@ static void child_post_stop(art_ctx *ctx, void *state, const art_exit_reason *re
   if (reason->kind != ART_EXIT_KILLED)
     fail(b, ART_EINVAL);
   /* seq_cst: the last child's increment follows every other child's. */
-  if (atomic_fetch_add(&b->stopped, 1) + 1 == b->total) {
+  if (atomic_fetch_add(&b->stopped, 1) + 1 ==
+      atomic_load_explicit(&b->total, memory_order_relaxed)) {
     b->end_ns = art_now_monotonic();
     sem_post(&b->done);
   }
@@ -95,7 +98,7 @@ static const art_actor_ops driver_ops = {.handle = driver_handle};
 static double run(void *ctx, uint64_t total) {
   bench *b = ctx;
   atomic_store(&b->stopped, 0);
-  b->total = total; /* the start message orders this before the children's reads */
+  atomic_store_explicit(&b->total, total, memory_order_relaxed); /* ordered by the start message */
   int64_t start = art_now_monotonic();
   bench_check(art_send(b->sys, b->driver, MSG_START, &total, sizeof total), "start");
   bench_wait(&b->done);
