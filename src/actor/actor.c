@@ -272,6 +272,22 @@ bool art_is_alive(art_system *sys, art_pid pid) {
   return with_actor(sys, pid, NULL, NULL) == 0;
 }
 
+void art__actor_for_each(art_system *sys, void (*fn)(art__actor *a, void *arg), void *arg) {
+  art__pidtable *t = &sys->pids;
+  pthread_mutex_lock(&t->lock);
+  uint32_t used = t->used;
+  pthread_mutex_unlock(&t->lock);
+  art__worker *w = current_worker(sys);
+  art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
+  for (uint32_t i = 0; i < used; i++) {
+    art__actor *a = atomic_load(&art__pidtable_slot(t, i)->actor); /* seq_cst: core/epoch.h */
+    if (a)
+      fn(a, arg);
+  }
+  if (rec)
+    art__epoch_leave(rec);
+}
+
 static void read_mailbox_stats(art__actor *a, void *arg) {
   art_mailbox_stats *out = arg;
   uint64_t processed = atomic_load_explicit(&a->processed, memory_order_relaxed);

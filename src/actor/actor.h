@@ -173,6 +173,9 @@ art__actor *art__actor_current(void);
  * runtime message (type >= ART_MSG_RESERVED) is never refused by a bounded mailbox. */
 int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
               const art_send_args *args);
+/* Calls @p fn for every published actor, inside an epoch section (so @p fn may read the actor
+ * but must not keep it). Actors spawned or exiting meanwhile may or may not be visited. */
+void art__actor_for_each(art_system *sys, void (*fn)(art__actor *a, void *arg), void *arg);
 /* The pid of the actor running on this thread if it belongs to @p sys, else ART_PID_NONE. */
 art_pid art__sender(art_system *sys);
 /* Runs actors of a deterministic system on the calling thread until idle. */

@@ -235,32 +235,32 @@ static int by_seq_desc(const void *x, const void *y) {
   return a->seq < b->seq ? 1 : a->seq > b->seq ? -1 : 0;
 }
 
+typedef struct live_actors {
+  live_actor *list;
+  uint64_t count, cap;
+  art_system *sys;
+  const art_exit_reason *reason;
+} live_actors;
+
+static void collect(art__actor *a, void *arg) {
+  live_actors *l = arg;
+  if (l->list && l->count < l->cap)
+    l->list[l->count++] = (live_actor){a->pid, a->seq};
+  else /* out of memory or spawned meanwhile: signal in table order */
+    art_send_exit(l->sys, a->pid, l->reason);
+}
+
 /* Sends an exit signal with @p reason to every living actor, newest first. */
 static void signal_all(art_system *sys, const art_exit_reason *reason) {
-  art__pidtable *t = &sys->pids;
-  pthread_mutex_lock(&t->lock);
-  uint32_t used = t->used;
-  pthread_mutex_unlock(&t->lock);
-  uint64_t n = atomic_load(&sys->alive) + 64;
-  live_actor *list = art__alloc(&sys->alloc, n * sizeof *list);
-  uint64_t count = 0;
-  art__epoch_rec *rec = art__epoch_enter(&sys->epoch);
-  for (uint32_t i = 0; i < used; i++) {
-    art__actor *a = atomic_load(&art__pidtable_slot(t, i)->actor);
-    if (!a)
-      continue;
-    if (list && count < n)
-      list[count++] = (live_actor){a->pid, a->seq};
-    else /* out of memory or spawned meanwhile: signal in table order */
-      art_send_exit(sys, a->pid, reason);
-  }
-  art__epoch_leave(rec);
-  if (!list)
+  live_actors l = {.sys = sys, .reason = reason, .cap = atomic_load(&sys->alive) + 64};
+  l.list = art__alloc(&sys->alloc, l.cap * sizeof *l.list);
+  art__actor_for_each(sys, collect, &l);
+  if (!l.list)
     return;
-  qsort(list, count, sizeof *list, by_seq_desc);
-  for (uint64_t i = 0; i < count; i++)
-    art_send_exit(sys, list[i].pid, reason);
-  art__free(&sys->alloc, list);
+  qsort(l.list, l.count, sizeof *l.list, by_seq_desc);
+  for (uint64_t i = 0; i < l.count; i++)
+    art_send_exit(sys, l.list[i].pid, reason);
+  art__free(&sys->alloc, l.list);
 }
 
 int art_system_shutdown(art_system *sys, art_duration timeout) {

@@ -30,24 +30,16 @@ static void metric(text_buf *t, const char *name, const char *type, const char *
       (unsigned long long)value);
 }
 
+static void raise_max(art__actor *a, void *arg) {
+  uint64_t *max = arg;
+  uint32_t hw = atomic_load_explicit(&a->high_water, memory_order_relaxed);
+  *max = hw > *max ? hw : *max;
+}
+
 /* The largest mailbox high-water mark among living actors (a scan of the pid table). */
 static uint64_t max_high_water(art_system *sys) {
-  art__pidtable *pt = &sys->pids;
-  pthread_mutex_lock(&pt->lock);
-  uint32_t used = pt->used;
-  pthread_mutex_unlock(&pt->lock);
   uint64_t max = 0;
-  art__worker *w = art__sched_current(&sys->sched);
-  art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
-  for (uint32_t i = 0; i < used; i++) {
-    art__actor *a = atomic_load(&art__pidtable_slot(pt, i)->actor);
-    if (a) {
-      uint32_t hw = atomic_load_explicit(&a->high_water, memory_order_relaxed);
-      max = hw > max ? hw : max;
-    }
-  }
-  if (rec)
-    art__epoch_leave(rec);
+  art__actor_for_each(sys, raise_max, &max);
   return max;
 }
 
