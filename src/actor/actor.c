@@ -361,6 +361,7 @@ static int attach_to_parent(art_system *sys, art__actor *parent, art__actor *chi
   }
   if (opts->flags & ART_SPAWN_MONITOR) {
     uint64_t ref = atomic_fetch_add_explicit(&sys->next_ref, 1, memory_order_relaxed);
+    *opts->monitor_ref = 0; /* set only once both sides hold the monitor (see detach) */
     if (art__ref_list_add(sys, &cx->watched_by, ref, parent->pid) ||
         art__ref_list_add(sys, &px->watching, ref, child->pid))
       return ART_ENOMEM;
@@ -369,13 +370,23 @@ static int attach_to_parent(art_system *sys, art__actor *parent, art__actor *chi
   return 0;
 }
 
+/* Undoes attach_to_parent on both sides, without any signal: the spawn failed. Removes only
+ * what attach added (the child's pid is new; the reference is set only once both sides hold
+ * it), never another link or monitor of the parent. */
 static void detach_from_parent(art__actor *parent, art__actor *child, const art_spawn_opts *opts) {
-  if (!(opts->flags & (ART_SPAWN_LINK | ART_SPAWN_MONITOR)) || !parent->ext)
+  if (!(opts->flags & (ART_SPAWN_LINK | ART_SPAWN_MONITOR)))
     return;
-  art__pid_list_remove(&parent->ext->links, child->pid);
-  if (opts->flags & ART_SPAWN_MONITOR) {
-    art__ref_pair p;
-    art__ref_list_take(&parent->ext->watching, *opts->monitor_ref, &p);
+  art__ref_pair p;
+  if (parent->ext)
+    art__pid_list_remove(&parent->ext->links, child->pid);
+  if (child->ext)
+    art__pid_list_remove(&child->ext->links, parent->pid);
+  if (opts->flags & ART_SPAWN_MONITOR && *opts->monitor_ref) {
+    if (parent->ext)
+      art__ref_list_take(&parent->ext->watching, *opts->monitor_ref, &p);
+    if (child->ext)
+      art__ref_list_take(&child->ext->watched_by, *opts->monitor_ref, &p);
+    *opts->monitor_ref = 0;
   }
 }
 
@@ -478,11 +489,14 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
   }
   if (rc < 0) {
     /* Never started: unpublish, drop what raced in, and retire (the pid may have leaked). */
-    static const art_exit_reason noproc = {.kind = ART_EXIT_NOPROC};
     art__pidtable_release(&sys->pids, w ? &w->pids : NULL, a->pid);
     art__registry_remove_actor(sys, a);
     detach_from_parent(parent, a, opts);
-    drain_mailbox(sys, w, a, &noproc);
+    /* Links and monitors pre_start made itself are signalled, as for any exit; the spawner's
+     * were removed silently above (it learns of the failure from the return code). */
+    art_exit_reason failed = art_reason_error(rc, "pre_start failed");
+    art__actor_exit_services(a, &failed);
+    drain_mailbox(sys, w, a, &failed);
     release_state_and_name(sys, a);
     a->flags |= ART__ACTOR_EXITED;
     atomic_fetch_add_explicit(&sys->spawn_failures, 1, memory_order_relaxed);
@@ -511,6 +525,7 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
       /* post_stop is owed: let a worker run the actor just long enough to be killed. The
        * mailbox is still held, so no sender reads `dedicated` meanwhile. */
       atomic_fetch_sub(&sys->dedicated_running, 1);
+      detach_from_parent(parent, a, opts);
       a->dedicated = false;
       atomic_fetch_or(&a->signals, ART__SIGNAL_KILL);
       art__sched_submit(&sys->sched, &a->task);
@@ -523,10 +538,14 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
     atomic_fetch_add_explicit(&sys->ext_spawned, 1, memory_order_relaxed);
   if (out)
     *out = pid;
-  /* The mailbox was held scheduled during pre_start: park it, or run what arrived. Nothing of
-   * @p a may be touched after this point: it can run, exit and be freed at once. */
+  /* The mailbox was held scheduled during pre_start: park it, or run what arrived. Once it is
+   * parked, @p a can run, exit and be reclaimed at once, while park() still reads it: a
+   * non-worker thread holds an epoch record across (a worker is always inside one). */
+  art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
   if (!park(a))
     make_runnable(sys, a);
+  if (rec)
+    art__epoch_leave(rec);
   return 0;
 
 fail_pid:

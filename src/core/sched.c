@@ -543,6 +543,9 @@ void art__sched_retire_external(art__sched *s, art__retired *item) {
   art__epoch_retire(s->epoch, &s->retired, item);
   atomic_store_explicit(&s->retired_external, s->retired.count, memory_order_relaxed);
   pthread_mutex_unlock(&s->retired_lock);
+  /* Only workers reclaim: make sure one comes to it even if all of them sleep (a parked worker
+   * that holds retired items retries on a timer; wake_one does nothing if one is spinning). */
+  wake_one(s);
 }
 
 static void reclaim_list(art__sched *s, art__retire_list *l) {
