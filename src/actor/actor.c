@@ -398,7 +398,7 @@ static void *dedicated_main(void *arg);
  * pair with kill_actor: signals, then head), in which case the mailbox is taken back. */
 static bool park(art__actor *a) {
   art__node *tail = a->tail;
-  if (!art__mailbox_empty(&a->mailbox, tail) || !art__mailbox_try_park(&a->mailbox, tail))
+  if (!art__mailbox_try_park(&a->mailbox, tail)) /* fails unless head == tail: empty */
     return false;
   uintptr_t parked = (uintptr_t)tail | ART__MAILBOX_PARKED;
   return !(atomic_load(&a->signals) & ART__SIGNAL_KILL &&

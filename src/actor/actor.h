@@ -209,8 +209,4 @@ int art__timer_fire(void *sys, art__timer *t);
 /* A dead letter: counted and shown to the hook. */
 void art__dead_letter(art_system *sys, art_pid sender, art_pid target, uint32_t type);
 
-static inline void art__stat_add(_Atomic uint64_t *c, uint64_t n) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
-}
-
 #endif /* ART_ACTOR_ACTOR_H */

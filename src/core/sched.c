@@ -25,10 +25,6 @@ static uint64_t rng_next(uint64_t *state) {
   return z ^ (z >> 31);
 }
 
-static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
-}
-
 /* ---- the global queue ---------------------------------------------------------------- */
 
 /* Lock held. Grows the ring to hold @p more tasks; false if that cannot be done. */
@@ -208,7 +204,7 @@ static art__task *steal(art__worker *w) {
       continue;
     for (uint32_t i = 0; i < n; i++)
       runq_push(w, batch[i]);
-    stat_add(&w->stats.steals, n + 1);
+    art__stat_add(&w->stats.steals, n + 1);
     return task;
   }
   return NULL;
@@ -318,7 +314,7 @@ static void park(art__worker *w) {
   pthread_mutex_unlock(&s->idle_lock);
   if ((any_work(s) || atomic_load(&s->stopping)) && unpark_self(s, w))
     return;
-  stat_add(&w->stats.parks, 1);
+  art__stat_add(&w->stats.parks, 1);
   art__epoch_offline(&s->epoch->workers[w->id]);
   /* Retired actors still held back by other readers: come back to free them (their mailboxes
    * may hold requests that are owed an answer), rather than sleep on them. */

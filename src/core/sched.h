@@ -45,6 +45,11 @@ typedef struct art__worker_stats {
   _Atomic uint64_t sent, handled, spawned, exits_by_kind[8], dead_letters, steals, parks;
 } art__worker_stats;
 
+/* Adds to a per-worker counter: owner only, so a relaxed load and store, no atomic RMW. */
+static inline void art__stat_add(_Atomic uint64_t *c, uint64_t n) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
 typedef struct art__worker {
   art__runq q;
   ART__ALIGNED_LINE art__sched *sched;

@@ -330,10 +330,3 @@ int64_t art__timers_next_deadline(art__timers *ts) {
   pthread_mutex_unlock(&ts->lock);
   return next;
 }
-
-uint32_t art__timers_count(art__timers *ts) {
-  pthread_mutex_lock(&ts->lock);
-  uint32_t n = ts->count;
-  pthread_mutex_unlock(&ts->lock);
-  return n;
-}

@@ -84,7 +84,5 @@ bool art__timers_claim(art__timers *ts, uint64_t id, uint32_t *type, uint32_t *k
 int art__timers_advance(art__timers *ts, int64_t ns);
 /* The earliest deadline queued, or -1 if none. */
 int64_t art__timers_next_deadline(art__timers *ts);
-/* Timers not yet delivered or cancelled. */
-uint32_t art__timers_count(art__timers *ts);
 
 #endif /* ART_CORE_TIMER_H */
