@@ -8,6 +8,7 @@
 #define ART_H
 
 #include "art/actor.h"
+#include "art/broker.h"
 #include "art/common.h"
 #include "art/link.h"
 #include "art/monitor.h"
