@@ -143,12 +143,12 @@ typedef enum art_error_action {
   ART_ACTION_ESCALATE,   /**< exit with the error flagged ART_REASON_ESCALATE */
 } art_error_action;
 
-/** What a health check reports. */
-typedef enum art_health {
+/** What a health check reports (see art/sup.h for how supervisors run the checks). */
+typedef enum art_health_status {
   ART_HEALTH_HEALTHY = 0,
   ART_HEALTH_DEGRADED, /**< working, but not well: recorded, never restarted for */
   ART_HEALTH_FAILED,   /**< not working: counts toward the failure threshold */
-} art_health;
+} art_health_status;
 
 /** Return from handle() to exit with reason normal. */
 #define ART_STOP 1
@@ -170,10 +170,13 @@ typedef struct art_actor_ops {
   /** Decides what a failed message means; NULL = ART_ACTION_RESTART. */
   art_error_action (*on_error)(art_ctx *ctx, void *state, int err, const art_msg *msg);
   /**
-   * Reports the actor's health to the supervisor's health monitoring; NULL = always healthy.
-   * Write a reason into @p reason (size @p len) for degraded or failed.
+   * Answers its supervisor's health checks (art_health_spec in art/sup.h): when set, the
+   * runtime calls it for each ART_MSG_HEALTH_CHECK request, between messages, and replies with
+   * its result; handle() never sees the request. Write a reason into @p reason (size @p len)
+   * for degraded or failed. NULL: the request goes to handle(), which answers it with
+   * art_health_reply() (an actor that does not answer fails the check by its timeout).
    */
-  art_health (*health)(art_ctx *ctx, void *state, char *reason, size_t len);
+  art_health_status (*health)(art_ctx *ctx, void *state, char *reason, size_t len);
 } art_actor_ops;
 
 /** Spawn flag: exit signals (except kill) arrive as ART_MSG_EXIT messages. */

@@ -40,7 +40,7 @@ extern "C" {
   X(EINVAL, -EINVAL, "invalid argument")                                                           \
   X(ERANGE, -ERANGE, "value out of range")                                                         \
   X(EDEADLK, -EDEADLK, "operation would deadlock (called from an actor)")                          \
-  X(ENOSPC, -ENOSPC, "no space left (actor table full)")                                           \
+  X(ENOSPC, -ENOSPC, "no space left (actor table or supervisor full)")                             \
   X(ECANCELED, -ECANCELED, "operation canceled")                                                   \
   X(ESHUTDOWN, -ESHUTDOWN, "the system is shutting down or stopped")                               \
   X(ETIMEDOUT, -ETIMEDOUT, "timed out")

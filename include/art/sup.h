@@ -1,15 +1,17 @@
 /*
- * Supervisors: OTP's supervisor behaviour for actors.
+ * Supervisors: OTP's supervisor behaviour for actors and for custom (non-actor) children.
  *
  * A supervisor is an actor that traps exits, links its children, restarts them by strategy
  * and restart policy, gives up when the restart intensity is exceeded (exiting with reason
  * `shutdown`, which its own supervisor sees as a child failure), and stops its children in
- * reverse start order with each child's shutdown policy. See docs/supervision.md.
+ * reverse start order with each child's shutdown policy. Beyond OTP: per-child restart
+ * limits, exponential backoff, health checks, and custom children (anything with start, stop
+ * and health callbacks), each hosted by an actor of its own. See docs/supervision.md.
  *
  * Ownership: the art_sup_spec and art_child_spec values given to these functions, and their
- * ids, are copied. What they point to (actor ops, args, states, names, nested supervisor
- * specs) is used again on every restart and must outlive the supervisor; static const specs
- * are the usual way.
+ * ids, are copied. What they point to (actor ops, args, states, names, child ops, factory
+ * arguments, nested supervisor specs) is used again on every restart and must outlive the
+ * supervisor; static const specs are the usual way.
  */
 #ifndef ART_SUP_H
 #define ART_SUP_H
@@ -31,7 +33,21 @@ typedef enum art_sup_strategy {
   ART_SUP_ONE_FOR_ONE = 0, /**< restart the failed child */
   ART_SUP_ONE_FOR_ALL,     /**< stop the others (reverse order), restart all (in order) */
   ART_SUP_REST_FOR_ONE,    /**< stop those started after it (reverse), restart it and them */
+  /**
+   * one_for_one over many instances of one template: the spec has exactly one child, which no
+   * start starts; art_sup_start_simple_child() adds instances, each with its own argument.
+   * They have no id, and are stopped all at once (each with the template's shutdown policy)
+   * when the supervisor stops.
+   */
+  ART_SUP_SIMPLE_ONE_FOR_ONE,
 } art_sup_strategy;
+
+/** When significant children make the supervisor stop itself (OTP 24's auto_shutdown). */
+typedef enum art_auto_shutdown {
+  ART_AUTO_SHUTDOWN_NEVER = 0,       /**< never (the default); no child may be significant */
+  ART_AUTO_SHUTDOWN_ANY_SIGNIFICANT, /**< when any significant child ends and is not restarted */
+  ART_AUTO_SHUTDOWN_ALL_SIGNIFICANT, /**< when the last running significant child ends so */
+} art_auto_shutdown;
 
 /** When a child is restarted. */
 typedef enum art_restart {
@@ -57,29 +73,176 @@ typedef struct art_shutdown {
 
 /** What a child is. */
 typedef enum art_child_type {
-  ART_CHILD_WORKER = 0, /**< an actor described by art_child_spec.actor */
+  ART_CHILD_WORKER = 0, /**< an actor (art_child_spec.actor) or a custom child (.ops) */
   ART_CHILD_SUPERVISOR, /**< a supervisor described by art_child_spec.sup */
 } art_child_type;
 
 struct art_sup_spec;
 
+/* ---------------------------------------------------------------------------------------- */
+/* Custom children: anything with start / stop / health callbacks (threads, I/O handlers).   */
+
 /**
- * One child. Zero-initialise, then set id and actor (or type and sup): the zero values are a
- * permanent worker with the default shutdown.
+ * What a custom child's callbacks are given to report with. Valid from start() until
+ * destroy() returns (or, without destroy, until stop() returns); the object may hand it to its
+ * own threads within that time.
+ */
+typedef struct art_child_ctx art_child_ctx;
+
+/**
+ * A custom child. The supervisor makes a fresh object with art_child_spec.factory on every
+ * (re)start and hosts it in an actor of its own that runs on a dedicated thread, so start,
+ * stop and health_check may block without holding up other actors; the host is the child's
+ * pid, linked to the supervisor like any child. For each object: start once; if it succeeded,
+ * stop exactly once (when the child is stopped, exits after art_child_fail(), or its
+ * supervisor goes); then destroy exactly once (also after a failed start).
+ */
+typedef struct art_child_ops {
+  /**
+   * Required. Starts the object; may block. Returns 0, or a negative ART_E* code that fails
+   * the start. The supervisor waits at most art_child_spec.start_timeout for it: a start that
+   * overruns fails with ART_ETIMEDOUT (and if it succeeds later, stop and destroy still run).
+   */
+  int (*start)(void *obj, art_child_ctx *cctx);
+  /**
+   * Required. Stops the object and should return within @p timeout (the child's shutdown
+   * timeout: 0 for ART_SHUTDOWN_IMMEDIATE, ART_FOREVER for infinity). A stop that overruns it
+   * is recorded (a child_stopped event with reason `timeout`) and the child abandoned: the
+   * supervisor carries on and the call finishes on the host's thread in its own time.
+   */
+  int (*stop)(void *obj, art_duration timeout);
+  /**
+   * Optional (NULL: always healthy). Runs on the host's thread for each health check (see
+   * art_health_spec). Write a reason into @p detail (size @p detail_size) for degraded or
+   * failed.
+   */
+  art_health_status (*health_check)(void *obj, char *detail, size_t detail_size);
+  /** Optional. Frees the object: after stop, or after a failed start. */
+  void (*destroy)(void *obj);
+} art_child_ops;
+
+/**
+ * @brief Reports that a custom child failed (or finished: any reason, `normal` included): its
+ *        host exits with @p reason once the callback it may be running returns, stop and
+ *        destroy run, and the supervisor applies its strategy and the restart policy.
+ * @return 0; ART_ESRCH (the child has already exited); ART_EINVAL (NULL, a bad reason kind);
+ *         ART_ENOMEM; ART_ESHUTDOWN.
+ * Thread safety: any thread, within the context's lifetime (see art_child_ctx).
+ */
+ART_API int art_child_fail(art_child_ctx *cctx, const art_exit_reason *reason);
+
+/** @brief The system the custom child runs in (NULL for NULL). Thread safety: any thread. */
+ART_API art_system *art_child_system(const art_child_ctx *cctx);
+
+/**
+ * @brief The pid that stands for the custom child (its host actor), as which_children reports
+ *        it; ART_PID_NONE for NULL. Messages sent to it are dropped. Thread safety: any thread.
+ */
+ART_API art_pid art_child_pid(const art_child_ctx *cctx);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Restart limits per child, backoff and health checks                                       */
+
+/** Default first restart delay of an enabled backoff. */
+#define ART_BACKOFF_BASE_DEFAULT ART_MSEC(100)
+/** Default longest restart delay of an enabled backoff (used when max is 0). */
+#define ART_BACKOFF_MAX_DEFAULT ART_SEC(60)
+
+/**
+ * Exponential backoff of a child's restarts (all zero: off, restarts are immediate as in
+ * OTP). The n-th restart in a row (n from 0) waits base * 2^min(n, 10), capped at max, then
+ * moved by a random fraction of itself in [-jitter, +jitter] (the system's random numbers,
+ * which replay in deterministic mode). n goes back to 0 when the child has run reset_after
+ * without failing. While it waits, the child is ART_CHILD_RESTARTING; the restart counts in
+ * the intensity windows when it is decided, not when it happens.
+ */
+typedef struct art_backoff {
+  art_duration base;        /**< the first delay, > 0 to enable (e.g. ART_BACKOFF_BASE_DEFAULT) */
+  art_duration max;         /**< the cap; 0 = ART_BACKOFF_MAX_DEFAULT; >= base */
+  double jitter;            /**< 0 to 1: the fraction of the delay it may move either way */
+  art_duration reset_after; /**< running this long without failing resets n; 0 = max */
+} art_backoff;
+
+/**
+ * Health checks of a child (interval 0: off). Every interval after the child started (and
+ * after the previous check's answer), the supervisor asks the child for its health without
+ * waiting for it: an actor child answers an ART_MSG_HEALTH_CHECK request (see
+ * art_actor_ops.health and art_health_reply), a custom child's health_check runs on its host's
+ * thread. Degraded is recorded (child_degraded event) and does not count. Failed, or no
+ * answer within timeout, counts (health_check_failed event with the count in a row); healthy
+ * resets the count. At threshold failures in a row the child is stopped with its shutdown
+ * policy and handled as if it had exited with reason ART_EXIT_HEALTH_CHECK_FAILED: the
+ * strategy and the restart policy apply.
+ */
+typedef struct art_health_spec {
+  art_duration interval; /**< time between checks; 0 = no checks */
+  art_duration timeout;  /**< how long an answer may take; 0 = 1 s */
+  uint32_t threshold;    /**< failures in a row that fail the child; 0 = 3 */
+} art_health_spec;
+
+/**
+ * The request of a health check (a runtime type: handlers see it only as a request to
+ * answer with art_health_reply(); sending it is the supervisor's business).
+ */
+#define ART_MSG_HEALTH_CHECK 0xFFFF0004u
+
+/**
+ * @brief Answers a health check (@p request: an ART_MSG_HEALTH_CHECK message received by
+ *        handle()).
+ * @param detail what to report for degraded or failed (may be NULL; copied, truncated to fit).
+ * @return 0; ART_EINVAL (NULL, not a health check request, bad status); ART_ESRCH (the
+ *         supervisor has gone); ART_ENOMEM. A late answer (after the check's timeout) is
+ *         dropped.
+ * Thread safety: the actor's own callbacks.
+ */
+ART_API int art_health_reply(art_ctx *ctx, const art_msg *request, art_health_status status,
+                             const char *detail);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Specs                                                                                     */
+
+/**
+ * One child. Zero-initialise, then set id and actor (or ops and factory, or type and sup):
+ * the zero values are a permanent worker with the default shutdown and none of the extras.
  */
 typedef struct art_child_spec {
-  const char *id; /**< required, unique in the supervisor, at most ART_SUP_ID_MAX bytes */
+  /**
+   * Unique in the supervisor, 1 to ART_SUP_ID_MAX bytes; required, except for the template of
+   * a simple_one_for_one supervisor (ignored there: its children have no id).
+   */
+  const char *id;
   art_child_type type;
   art_restart restart;
   art_shutdown shutdown;
   /**
-   * ART_CHILD_WORKER: how to spawn the actor. The supervisor adds ART_SPAWN_LINK;
+   * ART_CHILD_WORKER without ops: how to spawn the actor. The supervisor adds ART_SPAWN_LINK;
    * ART_SPAWN_TRAP_EXIT and ART_SPAWN_DEDICATED are allowed, ART_SPAWN_MONITOR is not. NULL
    * name: the child id.
    */
   art_spawn_opts actor;
   /** ART_CHILD_SUPERVISOR: the nested supervisor (kept by pointer, must outlive). */
   const struct art_sup_spec *sup;
+  /** ART_CHILD_WORKER: non-NULL makes this a custom child (`actor` is then ignored). */
+  const art_child_ops *ops;
+  /** Required with ops: makes a fresh object for every (re)start; NULL result: ART_ENOMEM. */
+  void *(*factory)(void *arg);
+  void *factory_arg; /**< passed to factory */
+  /** Custom child: how long start may take; 0 = 5 s; ART_FOREVER: no limit. */
+  art_duration start_timeout;
+  /**
+   * Restarts of this child allowed in any window of restart_window (0 = no per-child limit).
+   * One more, and the supervisor gives up as when its own intensity is exceeded (stops all,
+   * restart_limit_exceeded, exits `shutdown`). At most ART_SUP_INTENSITY_MAX.
+   */
+  uint32_t max_restarts;
+  art_duration restart_window; /**< > 0 when max_restarts is set */
+  art_backoff backoff;         /**< delayed restarts; zero: off */
+  art_health_spec health;      /**< health checks; zero: off */
+  /**
+   * Its end may stop the supervisor (see art_sup_spec.auto_shutdown, which must not be
+   * NEVER); only for transient and temporary children, as in OTP.
+   */
+  bool significant;
 } art_child_spec;
 
 /** A supervisor. Fill with art_sup_spec_init(), then set children and what you need. */
@@ -87,12 +250,19 @@ typedef struct art_sup_spec {
   art_sup_strategy strategy;
   /** Restarts allowed in any window of `period` (default 1); at most ART_SUP_INTENSITY_MAX. */
   uint32_t intensity;
-  art_duration period;            /**< the window, > 0 (default 5 s) */
-  const art_child_spec *children; /**< started in this order; copied */
+  art_duration period; /**< the window, > 0 (default 5 s) */
+  /** Started in this order; copied. simple_one_for_one: exactly one, the template. */
+  const art_child_spec *children;
   size_t child_count;
   const char *name; /**< the supervisor actor's name (optional, at most 63 bytes) */
   /** Where the supervisor's own memory comes from; NULL functions mean malloc/free. */
   art_allocator allocator;
+  /**
+   * Most children at once (0 = no limit): child specs, or simple_one_for_one's instances. A
+   * start_child beyond it fails with ART_ENOSPC.
+   */
+  uint32_t max_children;
+  art_auto_shutdown auto_shutdown; /**< see art_auto_shutdown; default NEVER */
 } art_sup_spec;
 
 /** @brief Fills @p spec with the defaults (one_for_one, intensity 1, period 5 s, no children).
@@ -104,12 +274,21 @@ ART_API void art_sup_spec_init(art_sup_spec *spec);
  *        If a child fails to start, the started ones are stopped in reverse order with their
  *        shutdown policies and the start fails with that child's error; from a plain thread
  *        the stops are complete when this returns, from an actor they complete shortly after.
+ *        From an actor, a custom child (here or in a nested supervisor) starts after this
+ *        returns, since its start may block: if it fails, the supervisor stops the children
+ *        started before it and exits with reason `shutdown` (detail "failed_to_start_child").
  * @param out receives the supervisor's pid (may be NULL).
- * @return 0; ART_EINVAL (NULL sys or spec, invalid spec: an id missing, too long or repeated, a
- *         worker without ops or handle, ART_SPAWN_MONITOR, a supervisor child without sup, a
- *         bad enum, a negative graceful timeout, period <= 0, intensity too large); ART_EEXIST
- *         (two children with the same id); ART_ENOMEM; ART_ESHUTDOWN; or the error of the
- *         child that failed to start.
+ * @return 0; ART_EINVAL (NULL sys or spec, or an invalid spec: an id missing, too long or
+ *         repeated; an actor worker without ops or handle, or with ART_SPAWN_MONITOR; a custom
+ *         child without start, stop or factory, or with a negative start_timeout; a supervisor
+ *         child without sup; a bad enum; a negative graceful timeout; period <= 0; intensity
+ *         or max_restarts above ART_SUP_INTENSITY_MAX; max_restarts without a restart_window
+ *         > 0; a negative backoff or health duration, a backoff max below its base or a jitter
+ *         outside 0..1; significant with a permanent restart or with auto_shutdown NEVER; more
+ *         children than max_children; simple_one_for_one without exactly one child);
+ *         ART_EEXIST (two children with the same id); ART_ENOMEM; ART_ESHUTDOWN;
+ *         ART_ETIMEDOUT (a custom child's start overran its start_timeout, or in deterministic
+ *         mode the start waits for the clock); or the error of the child that failed to start.
  * Thread safety: any thread, including actor callbacks. The supervisor has no parent: exit
  * signals from actors do not stop it (use art_sup_stop, or art_sup_start_link).
  */
@@ -147,8 +326,10 @@ ART_API int art_sup_stop(art_system *sys, art_pid sup, art_duration timeout);
  * @brief Adds a child at the end of the start order and starts it.
  * @param pid receives its pid (may be NULL); on ART_EEXIST, the running child's pid.
  * @return 0; ART_EEXIST (a running child has this id: OTP's already_started); ART_EBUSY (a
- *         stopped child has this id: already_present); ART_EINVAL (invalid spec, see
- *         art_sup_start); the child's start error; ART_ESRCH (no such supervisor);
+ *         stopped child has this id: already_present); ART_ENOSPC (max_children reached);
+ *         ART_EPERM (a simple_one_for_one supervisor: OTP's {error, simple_one_for_one});
+ *         ART_EINVAL (invalid spec, see art_sup_start); the child's start error (ART_ETIMEDOUT
+ *         for a custom child's start that overran); ART_ESRCH (no such supervisor);
  *         ART_EDEADLK; ART_ETIMEDOUT; ART_ENOMEM.
  * Thread safety: any thread but an actor's.
  */
@@ -156,26 +337,52 @@ ART_API int art_sup_start_child(art_system *sys, art_pid sup, const art_child_sp
                                 art_pid *pid);
 
 /**
+ * @brief Starts an instance of a simple_one_for_one supervisor's template, with @p arg in
+ *        place of the template's actor.args (a custom child: its factory_arg; a supervisor
+ *        template: ignored). Restarts of the instance use the same @p arg, which must stay
+ *        valid as long as the instance may restart.
+ * @param pid receives its pid (may be NULL).
+ * @return 0; ART_ENOSPC (max_children instances exist); ART_EPERM (not a simple_one_for_one
+ *         supervisor); the child's start error; ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT;
+ *         ART_EINVAL; ART_ENOMEM.
+ * Thread safety: any thread but an actor's.
+ */
+ART_API int art_sup_start_simple_child(art_system *sys, art_pid sup, void *arg, art_pid *pid);
+
+/**
  * @brief Stops a child with its shutdown policy and keeps its spec (a temporary child's spec
  *        is removed). Stopping a stopped child succeeds.
- * @return 0; ART_ENOENT (no such id); ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT; ART_EINVAL.
+ * @return 0; ART_ENOENT (no such id); ART_EPERM (a simple_one_for_one supervisor: use
+ *         art_sup_terminate_child_pid); ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT; ART_EINVAL.
  * Thread safety: any thread but an actor's.
  */
 ART_API int art_sup_terminate_child(art_system *sys, art_pid sup, const char *id);
 
 /**
+ * @brief Stops an instance of a simple_one_for_one supervisor with the template's shutdown
+ *        policy and forgets it. As in OTP, a pid that names no living actor succeeds (the
+ *        instance is gone already), and only simple_one_for_one supervisors know their
+ *        children by pid.
+ * @return 0; ART_ENOENT (@p child is alive but not an instance of @p sup, or @p sup is not a
+ *         simple_one_for_one supervisor); ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT; ART_EINVAL.
+ * Thread safety: any thread but an actor's.
+ */
+ART_API int art_sup_terminate_child_pid(art_system *sys, art_pid sup, art_pid child);
+
+/**
  * @brief Starts a stopped child again from its spec (not counted as a restart).
  * @param pid receives its pid (may be NULL).
- * @return 0; ART_ENOENT; ART_EBUSY (running); ART_EAGAIN (restarting); the start error;
- *         ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT; ART_EINVAL.
+ * @return 0; ART_ENOENT; ART_EBUSY (running); ART_EAGAIN (restarting); ART_EPERM (a
+ *         simple_one_for_one supervisor); the start error; ART_ESRCH; ART_EDEADLK;
+ *         ART_ETIMEDOUT; ART_EINVAL.
  * Thread safety: any thread but an actor's.
  */
 ART_API int art_sup_restart_child(art_system *sys, art_pid sup, const char *id, art_pid *pid);
 
 /**
  * @brief Removes the spec of a stopped child.
- * @return 0; ART_ENOENT; ART_EBUSY (running); ART_EAGAIN (restarting); ART_ESRCH; ART_EDEADLK;
- *         ART_ETIMEDOUT; ART_EINVAL.
+ * @return 0; ART_ENOENT; ART_EBUSY (running); ART_EAGAIN (restarting); ART_EPERM (a
+ *         simple_one_for_one supervisor); ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT; ART_EINVAL.
  * Thread safety: any thread but an actor's.
  */
 ART_API int art_sup_delete_child(art_system *sys, art_pid sup, const char *id);
@@ -184,15 +391,17 @@ ART_API int art_sup_delete_child(art_system *sys, art_pid sup, const char *id);
 typedef enum art_child_state {
   ART_CHILD_UNDEFINED = 0, /**< not running (OTP's undefined) */
   ART_CHILD_RUNNING,       /**< running: pid is set */
-  ART_CHILD_RESTARTING,    /**< a restart attempt failed; another is coming */
+  ART_CHILD_RESTARTING,    /**< waiting for a restart: backoff, or a failed attempt's retry */
 } art_child_state;
 
 /** One child as which_children reports it. */
 typedef struct art_sup_child_info {
-  char id[ART_SUP_ID_MAX + 1];
-  art_pid pid; /**< ART_PID_NONE unless running */
+  char id[ART_SUP_ID_MAX + 1]; /**< "" for simple_one_for_one's instances */
+  art_pid pid;                 /**< ART_PID_NONE unless running */
   art_child_state state;
   art_child_type type;
+  uint32_t restarts;        /**< restarts of this child (or instance) so far */
+  art_health_status health; /**< the last health check's answer (HEALTHY before any) */
 } art_sup_child_info;
 
 /**
@@ -206,12 +415,12 @@ typedef struct art_sup_child_info {
 ART_API int art_sup_which_children(art_system *sys, art_pid sup, art_sup_child_info *out,
                                    size_t capacity, size_t *count);
 
-/** What count_children reports. */
+/** What count_children reports (OTP's count_children). */
 typedef struct art_sup_counts {
-  uint32_t specs;       /**< children with a spec, running or not */
+  uint32_t specs;       /**< children with a spec, running or not (simple_one_for_one: 1) */
   uint32_t active;      /**< children running */
-  uint32_t supervisors; /**< specs of type supervisor */
-  uint32_t workers;     /**< specs of type worker */
+  uint32_t supervisors; /**< specs (simple_one_for_one: instances) of type supervisor */
+  uint32_t workers;     /**< specs (simple_one_for_one: instances) of type worker */
 } art_sup_counts;
 
 /**
@@ -222,15 +431,17 @@ typedef struct art_sup_counts {
 ART_API int art_sup_count_children(art_system *sys, art_pid sup, art_sup_counts *out);
 
 /**
- * @brief Reads a child's spec. out->id is set to @p id (the caller's string); the pointers in
- *        the spec are the ones given when it was added.
+ * @brief Reads a child's spec (simple_one_for_one: the template, under any id). out->id is set
+ *        to @p id (the caller's string); the pointers in the spec are the ones given when it
+ *        was added.
  * @return 0; ART_ENOENT; ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT; ART_EINVAL.
  * Thread safety: any thread but an actor's.
  */
 ART_API int art_sup_get_childspec(art_system *sys, art_pid sup, const char *id,
                                   art_child_spec *out);
 
-/** @brief "one_for_one", "one_for_all", "rest_for_one"; "unknown" otherwise. Any thread. */
+/** @brief "one_for_one", "one_for_all", "rest_for_one", "simple_one_for_one"; "unknown"
+ *  otherwise. Any thread. */
 ART_API const char *art_sup_strategy_name(art_sup_strategy strategy);
 
 #ifdef __cplusplus

@@ -26,6 +26,8 @@ const char *art_sup_strategy_name(art_sup_strategy strategy) {
     return "one_for_all";
   case ART_SUP_REST_FOR_ONE:
     return "rest_for_one";
+  case ART_SUP_SIMPLE_ONE_FOR_ONE:
+    return "simple_one_for_one";
   }
   return "unknown";
 }
@@ -35,6 +37,10 @@ int art__sup_check_child(const art_child_spec *spec) {
       (unsigned)spec->restart > ART_RESTART_TEMPORARY ||
       (unsigned)spec->shutdown.kind > ART_SHUTDOWN_INFINITY ||
       (spec->shutdown.kind == ART_SHUTDOWN_GRACEFUL && spec->shutdown.timeout < 0))
+    return ART_EINVAL;
+  /* Not yet supported: custom children, per-child limits, backoff, health, significant. */
+  if (spec->ops || spec->factory || spec->start_timeout || spec->max_restarts ||
+      spec->restart_window || spec->backoff.base || spec->health.interval || spec->significant)
     return ART_EINVAL;
   switch (spec->type) {
   case ART_CHILD_WORKER:
@@ -190,4 +196,46 @@ int art_sup_get_childspec(art_system *sys, art_pid sup, const char *id, art_chil
     out->id = id;
   }
   return r.rc;
+}
+
+/* Not yet implemented: simple_one_for_one, custom children, health replies. */
+
+int art_sup_start_simple_child(art_system *sys, art_pid sup, void *arg, art_pid *pid) {
+  (void)arg;
+  (void)pid;
+  if (!sys || sup == ART_PID_NONE)
+    return ART_EINVAL;
+  return ART_EPERM;
+}
+
+int art_sup_terminate_child_pid(art_system *sys, art_pid sup, art_pid child) {
+  (void)child;
+  if (!sys || sup == ART_PID_NONE)
+    return ART_EINVAL;
+  return ART_ENOENT;
+}
+
+int art_child_fail(art_child_ctx *cctx, const art_exit_reason *reason) {
+  (void)cctx;
+  (void)reason;
+  return ART_EINVAL;
+}
+
+art_system *art_child_system(const art_child_ctx *cctx) {
+  (void)cctx;
+  return NULL;
+}
+
+art_pid art_child_pid(const art_child_ctx *cctx) {
+  (void)cctx;
+  return ART_PID_NONE;
+}
+
+int art_health_reply(art_ctx *ctx, const art_msg *request, art_health_status status,
+                     const char *detail) {
+  (void)ctx;
+  (void)request;
+  (void)status;
+  (void)detail;
+  return ART_EINVAL;
 }

@@ -854,8 +854,8 @@ static const art_actor_ops sup_ops = {
 int art__sup_launch(art_system *sys, const art_sup_spec *spec, art_pid parent, bool may_wait,
                     art_pid *out) {
   if (!sys || !spec || (unsigned)spec->strategy > ART_SUP_REST_FOR_ONE || spec->period <= 0 ||
-      spec->intensity > ART_SUP_INTENSITY_MAX || (spec->child_count && !spec->children) ||
-      (spec->name && strlen(spec->name) > 63))
+      spec->max_children || spec->auto_shutdown || spec->intensity > ART_SUP_INTENSITY_MAX ||
+      (spec->child_count && !spec->children) || (spec->name && strlen(spec->name) > 63))
     return ART_EINVAL;
   for (size_t i = 0; i < spec->child_count; i++) {
     int rc = art__sup_check_child(&spec->children[i]);
