@@ -312,7 +312,7 @@ static void free_ext(art_system *sys, art__actor *a) {
   art__actor_ext *x = a->ext;
   if (!x)
     return;
-  art__free(&sys->alloc, x->links.items);
+  art__pid_set_free(&sys->alloc, &x->links);
   art__free(&sys->alloc, x->watching.items);
   art__free(&sys->alloc, x->watched_by.items);
   art__free(&sys->alloc, x->asks.items);
@@ -355,8 +355,8 @@ static int attach_to_parent(art_system *sys, art__actor *parent, art__actor *chi
   if (!px || !cx)
     return ART_ENOMEM;
   if (opts->flags & ART_SPAWN_LINK) {
-    if (art__pid_list_add(sys, &cx->links, parent->pid) ||
-        art__pid_list_add(sys, &px->links, child->pid))
+    if (art__pid_set_add(&sys->alloc, &cx->links, parent->pid) ||
+        art__pid_set_add(&sys->alloc, &px->links, child->pid))
       return ART_ENOMEM;
   }
   if (opts->flags & ART_SPAWN_MONITOR) {
@@ -378,9 +378,9 @@ static void detach_from_parent(art__actor *parent, art__actor *child, const art_
     return;
   art__ref_pair p;
   if (parent->ext)
-    art__pid_list_remove(&parent->ext->links, child->pid);
+    art__pid_set_remove(&parent->ext->links, child->pid);
   if (child->ext)
-    art__pid_list_remove(&child->ext->links, parent->pid);
+    art__pid_set_remove(&child->ext->links, parent->pid);
   if (opts->flags & ART_SPAWN_MONITOR && *opts->monitor_ref) {
     if (parent->ext)
       art__ref_list_take(&parent->ext->watching, *opts->monitor_ref, &p);

@@ -22,6 +22,7 @@
 #include "core/envelope.h"
 #include "core/epoch.h"
 #include "core/mailbox.h"
+#include "core/pidset.h"
 #include "core/pidtable.h"
 #include "core/pool.h"
 #include "core/sched.h"
@@ -63,11 +64,6 @@ typedef struct art_ctx art__actor;
 
 #define ART__ACTOR_INLINE_STATE 64u
 
-typedef struct art__pid_list {
-  art_pid *items;
-  uint32_t count, cap;
-} art__pid_list;
-
 typedef struct art__ref_pair {
   uint64_t ref; /* monitor reference, or ask correlation */
   uint64_t pid; /* the other side, or the ask's timer */
@@ -80,7 +76,7 @@ typedef struct art__ref_list {
 
 /* What an actor that links, monitors or asks keeps; allocated on first use (owner only). */
 typedef struct art__actor_ext {
-  art__pid_list links;
+  art__pid_set links;
   art__ref_list watching;   /* monitors this actor set: (ref, target) */
   art__ref_list watched_by; /* monitors on this actor: (ref, watcher) */
   art__ref_list asks;       /* pending asks: (correlation, timer) */
@@ -186,8 +182,6 @@ bool art__actor_traps_exits(const art__actor *a);
 
 /* Extensions (links, monitors, asks): lazily allocated, owner only. */
 art__actor_ext *art__actor_ext_get(art__actor *a);
-int art__pid_list_add(art_system *sys, art__pid_list *l, art_pid pid);
-bool art__pid_list_remove(art__pid_list *l, art_pid pid);
 int art__ref_list_add(art_system *sys, art__ref_list *l, uint64_t ref, uint64_t pid);
 bool art__ref_list_take(art__ref_list *l, uint64_t ref, art__ref_pair *out);
 

@@ -34,33 +34,6 @@ static int grow(art_system *sys, void **items, uint32_t *cap, size_t size) {
   return 0;
 }
 
-int art__pid_list_add(art_system *sys, art__pid_list *l, art_pid pid) {
-  for (uint32_t i = 0; i < l->count; i++)
-    if (l->items[i] == pid)
-      return 0;
-  if (l->count == l->cap && grow(sys, (void **)&l->items, &l->cap, sizeof *l->items))
-    return ART_ENOMEM;
-  l->items[l->count++] = pid;
-  return 0;
-}
-
-bool art__pid_list_remove(art__pid_list *l, art_pid pid) {
-  for (uint32_t i = 0; i < l->count; i++) {
-    if (l->items[i] == pid) {
-      l->items[i] = l->items[--l->count];
-      return true;
-    }
-  }
-  return false;
-}
-
-static bool pid_list_has(const art__pid_list *l, art_pid pid) {
-  for (uint32_t i = 0; i < l->count; i++)
-    if (l->items[i] == pid)
-      return true;
-  return false;
-}
-
 int art__ref_list_add(art_system *sys, art__ref_list *l, uint64_t ref, uint64_t pid) {
   if (l->count == l->cap && grow(sys, (void **)&l->items, &l->cap, sizeof *l->items))
     return ART_ENOMEM;
@@ -93,6 +66,17 @@ static void send_link_exit(art_system *sys, art_pid to, art_pid from,
   send_signal(sys, to, from, ART__MSG_LINK_EXIT, 0, &m, sizeof m);
 }
 
+/* For art__pid_set_drain: the exit of @p a (with @p reason) to one linked actor. */
+typedef struct link_exit {
+  art__actor *a;
+  const art_exit_reason *reason;
+} link_exit;
+
+static void send_link_exit_to(void *arg, art_pid to) {
+  const link_exit *e = arg;
+  send_link_exit(e->a->sys, to, e->a->pid, e->reason);
+}
+
 static void send_down(art_system *sys, art_pid to, art_pid from, art_ref ref,
                       const art_exit_reason *reason) {
   art_down_msg m = {.ref = ref, .pid = from, .reason = *reason};
@@ -109,9 +93,9 @@ int art_link(art_ctx *ctx, art_pid pid) {
   art__actor_ext *x = art__actor_ext_get(ctx);
   if (!x)
     return ART_ENOMEM;
-  if (pid_list_has(&x->links, pid))
+  if (art__pid_set_has(&x->links, pid))
     return 0;
-  if (art__pid_list_add(ctx->sys, &x->links, pid))
+  if (art__pid_set_add(&ctx->sys->alloc, &x->links, pid))
     return ART_ENOMEM;
   int rc = art__send(ctx->sys, pid, ctx->pid, ART__MSG_LINK, &(art_send_args){0});
   if (rc == ART_ESRCH && art__actor_traps_exits(ctx)) {
@@ -121,14 +105,14 @@ int art_link(art_ctx *ctx, art_pid pid) {
     return 0;
   }
   if (rc)
-    art__pid_list_remove(&x->links, pid);
+    art__pid_set_remove(&x->links, pid);
   return rc;
 }
 
 int art_unlink(art_ctx *ctx, art_pid pid) {
   if (!ctx)
     return ART_EINVAL;
-  if (ctx->ext && art__pid_list_remove(&ctx->ext->links, pid))
+  if (ctx->ext && art__pid_set_remove(&ctx->ext->links, pid))
     art__send(ctx->sys, pid, ctx->pid, ART__MSG_UNLINK, &(art_send_args){0});
   return 0;
 }
@@ -170,7 +154,7 @@ int art_demonitor(art_ctx *ctx, art_ref ref) {
 /* An exit signal, from art_send_exit (@p link false) or from a link. */
 static bool exit_signal(art__actor *a, art__env *env, bool link) {
   const art_exit_msg *m = env->msg.data;
-  if (link && !(a->ext && art__pid_list_remove(&a->ext->links, m->from)))
+  if (link && !(a->ext && art__pid_set_remove(&a->ext->links, m->from)))
     return false; /* unlinked meanwhile: the signal no longer counts */
   if (m->reason.kind == ART_EXIT_KILLED && !link) {
     art__actor_set_exit(a, &m->reason);
@@ -224,14 +208,14 @@ bool art__actor_system_message(art__actor *a, art__env *env) {
   case ART__MSG_LINK_EXIT:
     return exit_signal(a, env, true);
   case ART__MSG_LINK:
-    if (!(x = art__actor_ext_get(a)) || art__pid_list_add(sys, &x->links, from)) {
+    if (!(x = art__actor_ext_get(a)) || art__pid_set_add(&sys->alloc, &x->links, from)) {
       art_exit_reason r = art_reason_error(ART_ENOMEM, "no memory for the link");
       send_link_exit(sys, from, a->pid, &r);
     }
     return false;
   case ART__MSG_UNLINK:
     if (a->ext)
-      art__pid_list_remove(&a->ext->links, from);
+      art__pid_set_remove(&a->ext->links, from);
     return false;
   case ART__MSG_MONITOR:
     if (!(x = art__actor_ext_get(a)) ||
@@ -263,9 +247,8 @@ void art__actor_exit_services(art__actor *a, const art_exit_reason *reason) {
   if (!x)
     return;
   art_system *sys = a->sys;
-  for (uint32_t i = 0; i < x->links.count; i++)
-    send_link_exit(sys, x->links.items[i], a->pid, reason);
-  x->links.count = 0;
+  link_exit signal = {a, reason};
+  art__pid_set_drain(&x->links, send_link_exit_to, &signal);
   for (uint32_t i = 0; i < x->watched_by.count; i++)
     send_down(sys, x->watched_by.items[i].pid, a->pid, x->watched_by.items[i].ref, reason);
   x->watched_by.count = 0;
