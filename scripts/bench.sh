@@ -13,6 +13,7 @@
 #                not a measurement
 #   --only ROW   run only ROW (and its 1-worker variant), e.g. --only pingpong; may be repeated.
 #                Rows: pingpong counting threadring big forkjoin skynet idle spawn sendhandle
+#                sup_restart sup_scale
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -53,6 +54,8 @@ rows=(
   "threadring-1w|ThreadRing, 1 worker|1|10000000|ns/hop|1|-|caf erlang|"
   "spawn|Spawn (struct only), 1 worker|1|1000000|ns/spawn|1|100||"
   "sendhandle|Send+handle, 1 worker|1|10000000|ns/msg|1|15||"
+  "sup_restart|Restart latency|2|100000|µs/restart|0.001|5|erlang|"
+  "sup_scale|Supervisor scale: start|2|100000|ns/child|1|1000|erlang|"
 )
 
 selected() {
@@ -225,37 +228,46 @@ cell() { # cell ID IMPL KEY SCALE
 
 is_number() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 
+# table_row ID LABEL UNIT KEY SCALE TARGET: one line of the table, from field KEY of the result
+# lines of row ID.
+table_row() {
+  local id=$1 label=$2 unit=$3 key=$4 scale=$5 target=$6
+  local ours caf erlang best="-" best_value="" value ratio="-" met="-" shown_target
+  ours=$(cell "$id" ours "$key" "$scale")
+  caf=$(cell "$id" caf "$key" "$scale")
+  erlang=$(cell "$id" erlang "$key" "$scale")
+  for peer in caf erlang; do
+    value=$([[ $peer == caf ]] && echo "$caf" || echo "$erlang")
+    if is_number "$value" && { [[ -z $best_value ]] || awk -v a="$value" -v b="$best_value" 'BEGIN { exit !(a < b) }'; }; then
+      best_value=$value
+      best=$([[ $peer == caf ]] && echo CAF || echo Erlang)
+    fi
+  done
+  if is_number "$ours" && [[ -n $best_value ]]; then
+    ratio=$(awk -v a="$ours" -v b="$best_value" 'BEGIN { printf "%.2f", a / b }')
+  fi
+  if [[ $target != "-" ]] && is_number "$ours"; then
+    met=$(awk -v a="$ours" -v t="$target" 'BEGIN { print (a <= t) ? "yes" : "no" }')
+  fi
+  shown_target=$([[ $target == "-" ]] && echo "-" || echo "≤ $target")
+  echo "| $label | $unit | $ours | $caf | $erlang | $best | $ratio | $shown_target | $met |"
+}
+
 table=$(
   echo "| row | unit | ours | CAF | Erlang | best peer | ours / best | target | met |"
   echo "|---|---|---:|---:|---:|---|---:|---:|---|"
   for row in "${rows[@]}"; do
     IFS='|' read -r id label workers n unit scale target peers erl_flags <<<"$row"
     selected "$id" || continue
-    ours=$(cell "$id" ours median_ns "$scale")
-    caf=$(cell "$id" caf median_ns "$scale")
-    erlang=$(cell "$id" erlang median_ns "$scale")
-    best="-" best_value=""
-    for peer in caf erlang; do
-      value=$([[ $peer == caf ]] && echo "$caf" || echo "$erlang")
-      if is_number "$value" && { [[ -z $best_value ]] || awk -v a="$value" -v b="$best_value" 'BEGIN { exit !(a < b) }'; }; then
-        best_value=$value
-        best=$([[ $peer == caf ]] && echo CAF || echo Erlang)
-      fi
-    done
-    ratio="-"
-    if is_number "$ours" && [[ -n $best_value ]]; then
-      ratio=$(awk -v a="$ours" -v b="$best_value" 'BEGIN { printf "%.2f", a / b }')
-    fi
-    met="-"
-    if [[ $target != "-" ]] && is_number "$ours"; then
-      met=$(awk -v a="$ours" -v t="$target" 'BEGIN { print (a <= t) ? "yes" : "no" }')
-    fi
-    shown_target=$([[ $target == "-" ]] && echo "-" || echo "≤ $target")
-    echo "| $label | $unit | $ours | $caf | $erlang | $best | $ratio | $shown_target | $met |"
+    table_row "$id" "$label" "$unit" median_ns "$scale" "$target"
     if [[ $id == forkjoin || $id == skynet ]]; then
       # Peak RSS of the whole program (all runs), for the spawn-heavy rows: no target.
       echo "| ${label}: peak RSS | MiB | $(cell "$id" ours peak_rss_kb 0.0009765625) |" \
         "$(cell "$id" caf peak_rss_kb 0.0009765625) | $(cell "$id" erlang peak_rss_kb 0.0009765625) | | | - | - |"
+    fi
+    if [[ $id == sup_scale ]]; then
+      # The same runs stop the supervisor too: the stop's figure is in its own fields.
+      table_row "$id" "Supervisor scale: stop" "$unit" stop_median_ns "$scale" "$target"
     fi
   done
 )
