@@ -170,12 +170,15 @@ static void *timer_main(void *arg) {
     if (ts->stopping)
       break;
     if (!ts->len) {
+      ts->sleeping_until = INT64_MAX;
       pthread_cond_wait(&ts->cond, &ts->lock);
     } else {
       int64_t at = ts->heap[0]->deadline;
       struct timespec ts_at = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000};
+      ts->sleeping_until = at;
       pthread_cond_timedwait(&ts->cond, &ts->lock, &ts_at);
     }
+    ts->sleeping_until = 0;
   }
   pthread_mutex_unlock(&ts->lock);
   return NULL;
@@ -266,7 +269,7 @@ int art__timers_add(art__timers *ts, int64_t delay, int64_t interval, art_pid ta
     hash_remove(ts, t->id);
     goto fail;
   }
-  if (ts->heap[0] == t)
+  if (t->deadline < ts->sleeping_until)
     pthread_cond_signal(&ts->cond);
   *id = t->id;
   pthread_mutex_unlock(&ts->lock);

@@ -52,6 +52,11 @@ typedef struct art__timers {
   bool manual;
   int64_t manual_now;
   bool thread_started, stopping;
+  /* The deadline the thread waits for (INT64_MAX: none, it waits for a signal); 0 while it
+   * is not waiting. A new timer signals the thread only if it is due before that: the
+   * thread looks at the heap again whenever it wakes, so a later timer needs no wake-up
+   * (a cancelled timer leaves its deadline here, and the thread wakes once for nothing). */
+  int64_t sleeping_until;
   pthread_t thread;
   art__timer_fire_fn fire;
   void *ctx;

@@ -434,6 +434,37 @@ static void test_real_clock(void **unused) {
   assert_int_equal(atomic_load(&a.count), 1);
 }
 
+/* The timer thread sleeps until the earliest deadline and is woken only by a timer due before
+ * it. After a cancel, it may still sleep until the cancelled deadline: a timer due earlier
+ * must wake it (else it would arrive an hour late), and one due later needs no wake-up but
+ * must still arrive once the thread has woken for nothing. */
+static void test_real_clock_after_cancel(void **unused) {
+  (void)unused;
+  art_test_alloc ta;
+  art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
+  arrival a;
+  atomic_init(&a.count, 0);
+  atomic_init(&a.at, 0);
+  atomic_init(&a.wrong, 0);
+  art_spawn_opts o = {.ops = &arrival_ops, .state = &a};
+  art_pid pid;
+  assert_int_equal(art_spawn(sys, &o, &pid), 0);
+  art_timer t = 0;
+  assert_int_equal(art_send_after(sys, pid, ART_SEC(3600), 6, NULL, 0, &t), 0);
+  assert_int_equal(art_timer_cancel(sys, t), 0);
+  assert_int_equal(art_send_after(sys, pid, ART_MSEC(20), 5, "hi", 2, NULL), 0);
+  assert_true(ART_WAIT_UNTIL(atomic_load(&a.count) == 1, IT_WAIT_MS));
+  assert_int_equal(art_send_after(sys, pid, ART_MSEC(10), 6, NULL, 0, &t), 0);
+  assert_int_equal(art_timer_cancel(sys, t), 0);
+  int64_t start = art_now_monotonic();
+  assert_int_equal(art_send_after(sys, pid, ART_MSEC(30), 5, "hi", 2, NULL), 0);
+  assert_true(ART_WAIT_UNTIL(atomic_load(&a.count) == 2, IT_WAIT_MS));
+  assert_true(atomic_load(&a.at) - start >= ART_MSEC(30));
+  assert_int_equal(atomic_load(&a.wrong), 0);
+  assert_int_equal(art_system_shutdown(sys, it_timeout_ms(IT_WAIT_MS)), 0);
+  it_destroy(sys, &ta);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fires_exactly_at_deadline),
@@ -446,6 +477,7 @@ int main(void) {
       cmocka_unit_test(test_payload_copied),
       cmocka_unit_test(test_timer_errors),
       cmocka_unit_test(test_real_clock),
+      cmocka_unit_test(test_real_clock_after_cancel),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
