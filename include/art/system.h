@@ -67,6 +67,12 @@ typedef struct art_system_config {
    * art_monitor_noop() turns events off.
    */
   struct art_event_monitor *monitor;
+  /**
+   * Seed of the system's random numbers (the jitter of supervisors' restart delays). 0: one
+   * drawn from the clock, except in deterministic mode, where every value is used as given so
+   * that runs replay.
+   */
+  uint64_t seed;
 } art_system_config;
 
 /** A message that reached no handler. */

@@ -41,6 +41,7 @@ typedef struct art_ctx art__actor;
 #define ART__MSG_DEMONITOR 0xFFFFFF06u
 #define ART__MSG_DOWN 0xFFFFFF07u  /* data: art_down_msg; checked before delivery */
 #define ART__MSG_TIMER 0xFFFFFF08u /* timer id in correlation; checked before delivery */
+/* ART__MSG_HEALTH_CHECK and ART__MSG_HEALTH_ANSWER: see actor/supervision.h. */
 
 /* Set in the correlation of a reply (with ART_CORRELATION_REQUEST); removed before delivery.
  * Part of ART_CORRELATION_RESERVED, so no user message carries it. */
@@ -151,6 +152,7 @@ struct art_system {
   _Atomic uint32_t space_seq;         /* bumped when a bounded mailbox with blocked senders
                                          makes room; blocked senders wait on it (futex) */
   _Atomic uint32_t dedicated_running; /* threads of dedicated actors still running */
+  _Atomic uint64_t random;            /* splitmix64 state of art__random */
   /* Envelope caches of non-worker threads, one per external epoch record: a thread owns the
    * cache of the record it holds for the length of a send, so no lock is needed. */
   struct {
@@ -188,6 +190,9 @@ bool art__ref_list_take(art__ref_list *l, uint64_t ref, art__ref_pair *out);
 /* Handles a runtime message; returns true if it is to be delivered to the handler as
  * (possibly rewritten) env->msg. */
 bool art__actor_system_message(art__actor *a, art__env *env);
+/* A health check reached @p a: answered with its health callback (false), or to be delivered
+ * to its handler (true). See actor/supervision.h. */
+bool art__actor_health_check(art__actor *a, art__env *env);
 /* On exit: signal links and monitors, release the name, cancel pending asks. */
 void art__actor_exit_services(art__actor *a, const art_exit_reason *reason);
 /* A runtime message that will never be handled (its actor exited): answers link and monitor

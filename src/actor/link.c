@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "actor/actor.h"
+#include "actor/supervision.h"
 #include "art/link.h"
 #include "art/request.h"
 
@@ -235,6 +236,10 @@ bool art__actor_system_message(art__actor *a, art__env *env) {
     return true;
   case ART__MSG_TIMER:
     return timer_in(a, env);
+  case ART__MSG_HEALTH_CHECK:
+    return art__actor_health_check(a, env);
+  case ART__MSG_HEALTH_ANSWER:
+    return true;
   default:
     if (env->msg.type < ART_MSG_RESERVED && env->msg.correlation & ART__CORRELATION_REPLY)
       return reply_in(a, env);

@@ -110,6 +110,10 @@ int art_system_create(art_system **out, const art_system_config *cfg_in) {
   if ((rc = art__registry_create(sys)) != 0)
     goto fail_timers;
   atomic_init(&sys->next_ref, 1);
+  uint64_t seed = cfg.seed;
+  if (!seed && !cfg.deterministic)
+    seed = (uint64_t)art__clock_mono() ^ (uint64_t)(uintptr_t)sys;
+  atomic_init(&sys->random, seed);
   if ((rc = art__sched_init(&sys->sched, sys->workers, cfg.workers, sys->name, cfg.spin_ns,
                             &sys->epoch, &sys->alloc, art__actor_run, art__actor_reclaim, sys)) !=
       0)

@@ -1,6 +1,6 @@
 /*
  * The public supervisor functions: spec checks, start and stop, and the dynamic API as
- * requests to the supervisor actor (see sup.c for how the actor serves them).
+ * requests to the supervisor actor (see supervisor.c for how the actor serves them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,25 +32,64 @@ const char *art_sup_strategy_name(art_sup_strategy strategy) {
   return "unknown";
 }
 
-int art__sup_check_child(const art_child_spec *spec) {
-  if (!spec || !spec->id || !spec->id[0] || strlen(spec->id) > ART_SUP_ID_MAX ||
+/* base 0 (off) with other fields set is a mistake, not a configuration. */
+static bool backoff_ok(const art_backoff *b) {
+  if (b->base == 0)
+    return b->max == 0 && b->jitter == 0 && b->reset_after == 0;
+  return b->base > 0 && b->max >= 0 && (b->max == 0 || b->max >= b->base) && b->jitter >= 0 &&
+         b->jitter <= 1 && b->reset_after >= 0;
+}
+
+static bool health_ok(const art_health_spec *h) {
+  if (h->interval == 0)
+    return h->timeout == 0 && h->threshold == 0;
+  return h->interval > 0 && h->timeout >= 0;
+}
+
+int art__sup_check_child(const art_child_spec *spec, const art_sup_spec *sup) {
+  bool template = sup && sup->strategy == ART_SUP_SIMPLE_ONE_FOR_ONE;
+  if (!spec || (!template && (!spec->id || !spec->id[0] || strlen(spec->id) > ART_SUP_ID_MAX)) ||
       (unsigned)spec->restart > ART_RESTART_TEMPORARY ||
       (unsigned)spec->shutdown.kind > ART_SHUTDOWN_INFINITY ||
-      (spec->shutdown.kind == ART_SHUTDOWN_GRACEFUL && spec->shutdown.timeout < 0))
-    return ART_EINVAL;
-  /* Not yet supported: custom children, per-child limits, backoff, health, significant. */
-  if (spec->ops || spec->factory || spec->start_timeout || spec->max_restarts ||
-      spec->restart_window || spec->backoff.base || spec->health.interval || spec->significant)
+      (spec->shutdown.kind == ART_SHUTDOWN_GRACEFUL && spec->shutdown.timeout < 0) ||
+      spec->max_restarts > ART_SUP_INTENSITY_MAX || spec->restart_window < 0 ||
+      (spec->max_restarts && spec->restart_window == 0) || !backoff_ok(&spec->backoff) ||
+      !health_ok(&spec->health) || (spec->significant && spec->restart == ART_RESTART_PERMANENT) ||
+      (spec->significant && sup && sup->auto_shutdown == ART_AUTO_SHUTDOWN_NEVER))
     return ART_EINVAL;
   switch (spec->type) {
   case ART_CHILD_WORKER:
-    if (!spec->actor.ops || !spec->actor.ops->handle || spec->actor.flags & ART_SPAWN_MONITOR)
+    if (spec->ops) /* a custom child */
+      return spec->ops->start && spec->ops->stop && spec->factory ? 0 : ART_EINVAL;
+    if (!spec->actor.ops || !spec->actor.ops->handle || spec->actor.flags & ART_SPAWN_MONITOR ||
+        spec->factory || spec->start_timeout)
       return ART_EINVAL;
     return 0;
   case ART_CHILD_SUPERVISOR:
-    return spec->sup ? 0 : ART_EINVAL;
+    return spec->sup && !spec->ops && !spec->factory && !spec->start_timeout ? 0 : ART_EINVAL;
   }
   return ART_EINVAL;
+}
+
+int art__sup_check_spec(const art_sup_spec *spec) {
+  if (!spec || (unsigned)spec->strategy > ART_SUP_SIMPLE_ONE_FOR_ONE || spec->period <= 0 ||
+      spec->intensity > ART_SUP_INTENSITY_MAX || (spec->child_count && !spec->children) ||
+      (spec->name && strlen(spec->name) > 63) ||
+      (unsigned)spec->auto_shutdown > ART_AUTO_SHUTDOWN_ALL_SIGNIFICANT)
+    return ART_EINVAL;
+  if (spec->strategy == ART_SUP_SIMPLE_ONE_FOR_ONE)
+    return spec->child_count == 1 ? art__sup_check_child(&spec->children[0], spec) : ART_EINVAL;
+  if (spec->max_children && spec->child_count > spec->max_children)
+    return ART_EINVAL;
+  for (size_t i = 0; i < spec->child_count; i++) {
+    int rc = art__sup_check_child(&spec->children[i], spec);
+    if (rc)
+      return rc;
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(spec->children[i].id, spec->children[j].id) == 0)
+        return ART_EEXIST;
+  }
+  return 0;
 }
 
 int art_sup_start(art_system *sys, const art_sup_spec *spec, art_pid *out) {
@@ -59,13 +98,13 @@ int art_sup_start(art_system *sys, const art_sup_spec *spec, art_pid *out) {
   /* A plain thread may wait for the rollback of a failed start; an actor's thread may not
    * (art_system_wait tells them apart without waiting when given no time). */
   bool may_wait = art_system_wait(sys, 0) != ART_EDEADLK;
-  return art__sup_launch(sys, spec, ART_PID_NONE, may_wait, out);
+  return art__sup_launch(sys, spec, ART_PID_NONE, may_wait, NULL, out);
 }
 
 int art_sup_start_link(art_ctx *ctx, const art_sup_spec *spec, art_pid *out) {
   if (!ctx || !spec)
     return ART_EINVAL;
-  return art__sup_launch(art_ctx_system(ctx), spec, art_self(ctx), false, out);
+  return art__sup_launch(art_ctx_system(ctx), spec, art_self(ctx), false, NULL, out);
 }
 
 /* One request, answered with a sup_result. */
@@ -105,7 +144,7 @@ static int id_request(const char *id, sup_id_req *req) {
 int art_sup_start_child(art_system *sys, art_pid sup, const art_child_spec *spec, art_pid *pid) {
   if (!sys || sup == ART_PID_NONE)
     return ART_EINVAL;
-  int rc = art__sup_check_child(spec);
+  int rc = art__sup_check_child(spec, NULL);
   if (rc)
     return rc;
   sup_start_req req;
@@ -198,44 +237,14 @@ int art_sup_get_childspec(art_system *sys, art_pid sup, const char *id, art_chil
   return r.rc;
 }
 
-/* Not yet implemented: simple_one_for_one, custom children, health replies. */
-
 int art_sup_start_simple_child(art_system *sys, art_pid sup, void *arg, art_pid *pid) {
-  (void)arg;
-  (void)pid;
   if (!sys || sup == ART_PID_NONE)
     return ART_EINVAL;
-  return ART_EPERM;
+  return call_result(sys, sup, SUP_REQ_START_SIMPLE, &arg, sizeof arg, pid);
 }
 
 int art_sup_terminate_child_pid(art_system *sys, art_pid sup, art_pid child) {
-  (void)child;
-  if (!sys || sup == ART_PID_NONE)
+  if (!sys || sup == ART_PID_NONE || child == ART_PID_NONE)
     return ART_EINVAL;
-  return ART_ENOENT;
-}
-
-int art_child_fail(art_child_ctx *cctx, const art_exit_reason *reason) {
-  (void)cctx;
-  (void)reason;
-  return ART_EINVAL;
-}
-
-art_system *art_child_system(const art_child_ctx *cctx) {
-  (void)cctx;
-  return NULL;
-}
-
-art_pid art_child_pid(const art_child_ctx *cctx) {
-  (void)cctx;
-  return ART_PID_NONE;
-}
-
-int art_health_reply(art_ctx *ctx, const art_msg *request, art_health_status status,
-                     const char *detail) {
-  (void)ctx;
-  (void)request;
-  (void)status;
-  (void)detail;
-  return ART_EINVAL;
+  return call_result(sys, sup, SUP_REQ_TERMINATE_PID, &child, sizeof child, NULL);
 }

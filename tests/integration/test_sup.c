@@ -1,139 +1,18 @@
 /*
  * Supervisors against OTP's outcomes: each strategy with each restart policy and exit reason
  * (who stops, in which order, who restarts), restart intensity at the limit and one over,
- * the sliding window, shutdown policies (a child that ignores shutdown, infinity), escalation
- * across three levels, a failed start's rollback, and the dynamic API's error cases.
+ * failed restarts counted, the sliding window, shutdown policies (a child that ignores shutdown,
+ * infinity), escalation across three levels, a failed start's rollback, and the dynamic API's error
+ * cases.
  *
  * Every test runs in deterministic mode on the test thread, with the counting allocator for
  * the system and the supervisors, and checks that nothing leaked. The children record their
- * starts ("+id") and stops ("-id") in one log, in the order they happen.
+ * starts ("+id") and stops ("-id") in one log, in the order they happen (sup_test.h).
  */
-#include <stdio.h>
+#include "sup_test.h"
 
-#include "integration.h"
-
-/* ---- the log and the test child ------------------------------------------------------- */
-
-static char g_log[4096];
-
-static void log_add(char sign, const char *id) {
-  size_t n = strlen(g_log);
-  snprintf(g_log + n, sizeof g_log - n, "%s%c%s", n ? " " : "", sign, id);
-}
-
-enum { CMD_FAIL = 1, CMD_NORMAL, CMD_SHUTDOWN };
-
-/* args: the child's id. A child whose id starts with '!' fails its start; one whose id starts
- * with '~' traps exits and ignores them (it never stops unless killed). */
-static int child_pre_start(art_ctx *ctx, void *state, void *args) {
-  const char *id = args;
-  *(const char **)state = id;
-  if (id[0] == '!')
-    return ART_ENOENT;
-  if (id[0] == '~')
-    art_trap_exit(ctx, true);
-  log_add('+', id);
-  return 0;
-}
-
-static int child_handle(art_ctx *ctx, void *state, const art_msg *msg) {
-  (void)state;
-  switch (msg->type) {
-  case CMD_FAIL:
-    return art_fail(ctx, ART_EINVAL, "told to fail");
-  case CMD_NORMAL:
-    return ART_STOP;
-  case CMD_SHUTDOWN: {
-    art_exit_reason r = art_reason(ART_EXIT_SHUTDOWN);
-    art_exit(ctx, &r);
-    return 0;
-  }
-  default:
-    return 0; /* EXIT messages of '~' children: ignored */
-  }
-}
-
-static art_exit_kind g_last_stop_kind;
-
-static void child_post_stop(art_ctx *ctx, void *state, const art_exit_reason *reason) {
-  (void)ctx;
-  g_last_stop_kind = reason->kind;
-  log_add('-', *(const char **)state);
-}
-
-static const art_actor_ops child_ops = {
-    .pre_start = child_pre_start, .handle = child_handle, .post_stop = child_post_stop};
-
-static art_child_spec worker(const char *id, art_restart restart) {
-  art_child_spec c = {.id = id, .restart = restart};
-  c.actor.ops = &child_ops;
-  c.actor.state_size = sizeof(const char *);
-  c.actor.args = (void *)id;
-  return c;
-}
-
-/* ---- helpers ----------------------------------------------------------------------------- */
-
-static art_test_alloc g_ta;
-
-static art_system *create(void) {
-  art_test_alloc_init(&g_ta);
-  art_system_config cfg;
-  art_system_config_init(&cfg);
-  cfg.deterministic = true;
-  cfg.pool = false;
-  cfg.allocator = art_test_alloc_allocator(&g_ta);
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
-  g_log[0] = 0;
-  return sys;
-}
-
-static void destroy(art_system *sys) {
-  art_system_destroy(sys);
-  assert_int_equal(art_test_alloc_live(&g_ta), 0);
-}
-
-static art_sup_spec sup_spec(art_sup_strategy strategy, uint32_t intensity, art_duration period,
-                             const art_child_spec *children, size_t n) {
-  art_sup_spec s;
-  art_sup_spec_init(&s);
-  s.strategy = strategy;
-  s.intensity = intensity;
-  s.period = period;
-  s.children = children;
-  s.child_count = n;
-  s.allocator = art_test_alloc_allocator(&g_ta);
-  return s;
-}
-
-static art_pid pid_of(art_system *sys, art_pid sup, const char *id) {
-  art_sup_child_info info[16];
-  size_t n = 0;
-  assert_int_equal(art_sup_which_children(sys, sup, info, 16, &n), 0);
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(info[i].id, id) == 0)
-      return info[i].pid;
-  return ART_PID_NONE;
-}
-
-static void tell(art_system *sys, art_pid sup, const char *id, uint32_t cmd) {
-  art_pid pid = pid_of(sys, sup, id);
-  assert_true(pid != ART_PID_NONE);
-  assert_int_equal(art_send(sys, pid, cmd, NULL, 0), 0);
-  art_system_run(sys);
-}
-
-static uint64_t event_count(art_system *sys, art_event_kind kind) {
-  art_event_snapshot snap;
-  assert_int_equal(art_monitor_snapshot_alloc(art_system_monitor(sys), &snap), 0);
-  uint64_t n = snap.by_kind[art_event_kind_index(kind)];
-  art_event_snapshot_free(&snap);
-  return n;
-}
-
-/* Starts a/b/c under @p strategy with restart @p restart for all, tells b @p cmd, and returns
- * the log of what happened after the start. */
+/* Starts a/b/c under @p strategy with restart @p restart for all, tells b @p cmd, and checks
+ * the log of what happened after the start and the specs left. */
 static void run_case(art_sup_strategy strategy, art_restart restart, uint32_t cmd,
                      const char *expected, uint32_t specs_after) {
   art_system *sys = create();
@@ -156,33 +35,25 @@ static void run_case(art_sup_strategy strategy, art_restart restart, uint32_t cm
 
 /* ---- strategy x policy x reason -------------------------------------------------------- */
 
-static void test_one_for_one(void **unused) {
+/* Every strategy with every restart policy and exit reason (error, normal, shutdown), against
+ * OTP's outcome: permanent always restarts, transient only after an error, temporary never
+ * (and loses its spec); a restart stops and starts the strategy's children in OTP's order. */
+static void test_strategy_policy_reason(void **unused) {
   (void)unused;
-  run_case(ART_SUP_ONE_FOR_ONE, ART_RESTART_PERMANENT, CMD_FAIL, "-b +b", 3);
-  run_case(ART_SUP_ONE_FOR_ONE, ART_RESTART_PERMANENT, CMD_NORMAL, "-b +b", 3);
-  run_case(ART_SUP_ONE_FOR_ONE, ART_RESTART_TRANSIENT, CMD_FAIL, "-b +b", 3);
-  run_case(ART_SUP_ONE_FOR_ONE, ART_RESTART_TRANSIENT, CMD_NORMAL, "-b", 3);
-  run_case(ART_SUP_ONE_FOR_ONE, ART_RESTART_TRANSIENT, CMD_SHUTDOWN, "-b", 3);
-  run_case(ART_SUP_ONE_FOR_ONE, ART_RESTART_TEMPORARY, CMD_FAIL, "-b", 2);
-  run_case(ART_SUP_ONE_FOR_ONE, ART_RESTART_TEMPORARY, CMD_NORMAL, "-b", 2);
-}
-
-static void test_one_for_all(void **unused) {
-  (void)unused;
-  run_case(ART_SUP_ONE_FOR_ALL, ART_RESTART_PERMANENT, CMD_FAIL, "-b -c -a +a +b +c", 3);
-  run_case(ART_SUP_ONE_FOR_ALL, ART_RESTART_PERMANENT, CMD_SHUTDOWN, "-b -c -a +a +b +c", 3);
-  run_case(ART_SUP_ONE_FOR_ALL, ART_RESTART_TRANSIENT, CMD_FAIL, "-b -c -a +a +b +c", 3);
-  run_case(ART_SUP_ONE_FOR_ALL, ART_RESTART_TRANSIENT, CMD_NORMAL, "-b", 3);
-  run_case(ART_SUP_ONE_FOR_ALL, ART_RESTART_TEMPORARY, CMD_FAIL, "-b", 2);
-}
-
-static void test_rest_for_one(void **unused) {
-  (void)unused;
-  run_case(ART_SUP_REST_FOR_ONE, ART_RESTART_PERMANENT, CMD_FAIL, "-b -c +b +c", 3);
-  run_case(ART_SUP_REST_FOR_ONE, ART_RESTART_PERMANENT, CMD_NORMAL, "-b -c +b +c", 3);
-  run_case(ART_SUP_REST_FOR_ONE, ART_RESTART_TRANSIENT, CMD_FAIL, "-b -c +b +c", 3);
-  run_case(ART_SUP_REST_FOR_ONE, ART_RESTART_TRANSIENT, CMD_SHUTDOWN, "-b", 3);
-  run_case(ART_SUP_REST_FOR_ONE, ART_RESTART_TEMPORARY, CMD_FAIL, "-b", 2);
+  static const char *restarted[] = {
+      [ART_SUP_ONE_FOR_ONE] = "-b +b",
+      [ART_SUP_ONE_FOR_ALL] = "-b -c -a +a +b +c",
+      [ART_SUP_REST_FOR_ONE] = "-b -c +b +c",
+  };
+  const uint32_t cmds[3] = {CMD_FAIL, CMD_NORMAL, CMD_SHUTDOWN};
+  for (int st = ART_SUP_ONE_FOR_ONE; st <= ART_SUP_REST_FOR_ONE; st++)
+    for (int policy = ART_RESTART_PERMANENT; policy <= ART_RESTART_TEMPORARY; policy++)
+      for (int k = 0; k < 3; k++) {
+        bool again = policy == ART_RESTART_PERMANENT ||
+                     (policy == ART_RESTART_TRANSIENT && cmds[k] == CMD_FAIL);
+        run_case((art_sup_strategy)st, (art_restart)policy, cmds[k], again ? restarted[st] : "-b",
+                 policy == ART_RESTART_TEMPORARY ? 2 : 3);
+      }
 }
 
 /* A temporary sibling stopped by one_for_all is not restarted and loses its spec. */
@@ -246,6 +117,34 @@ static void test_intensity_zero(void **unused) {
   assert_string_equal(g_log, "-b -a");
   assert_false(art_is_alive(sys, sup));
   destroy(sys);
+}
+
+/* A restart whose start fails is retried at once, and each attempt counts: with intensity 2,
+ * the failure (1) and a failed attempt (2) are fine, a second failed attempt (3) is one too
+ * many. With one failed attempt the child is back. */
+static void test_failed_restarts_count(void **unused) {
+  (void)unused;
+  for (int attempts = 1; attempts <= 2; attempts++) {
+    art_system *sys = create();
+    art_child_spec kids[2] = {worker("a", ART_RESTART_PERMANENT),
+                              worker("?b", ART_RESTART_PERMANENT)};
+    art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ONE, 2, ART_SEC(10), kids, 2);
+    art_pid sup;
+    assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+    g_log[0] = 0;
+    g_fail_starts = attempts;
+    tell(sys, sup, "?b", CMD_FAIL);
+    if (attempts == 1) {
+      assert_string_equal(g_log, "-?b +?b");
+      assert_true(art_is_alive(sys, sup));
+      assert_int_equal(info_of(sys, sup, "?b").restarts, 1);
+    } else {
+      assert_string_equal(g_log, "-?b -a");
+      assert_false(art_is_alive(sys, sup));
+    }
+    assert_int_equal(event_count(sys, ART_EVENT_SUPERVISION_CHILD_FAILED), 1 + attempts);
+    destroy(sys);
+  }
 }
 
 /* intensity 1, period 1 s: a restart exactly one period after the previous one still counts
@@ -468,12 +367,11 @@ static void test_system_shutdown(void **unused) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_one_for_one),
-      cmocka_unit_test(test_one_for_all),
-      cmocka_unit_test(test_rest_for_one),
+      cmocka_unit_test(test_strategy_policy_reason),
       cmocka_unit_test(test_one_for_all_temporary_sibling),
       cmocka_unit_test(test_intensity_limit),
       cmocka_unit_test(test_intensity_zero),
+      cmocka_unit_test(test_failed_restarts_count),
       cmocka_unit_test(test_window_sliding),
       cmocka_unit_test(test_shutdown_graceful_timeout),
       cmocka_unit_test(test_shutdown_immediate),
