@@ -17,7 +17,9 @@
  * subscription (an actor subscribed twice with patterns that both match gets two). The message
  * is an ordinary art_msg of the publisher's type with exactly the publisher's payload; the
  * topic it was published on is read with art_broker_topic(). Subscribers that exit are removed
- * automatically: the broker runs a small actor of its own that monitors them.
+ * automatically: the broker runs a small actor of its own that monitors them. That actor is a
+ * living actor of the system until the broker is destroyed, so art_system_wait() (which waits
+ * for every actor) returns only after art_broker_destroy().
  *
  * Lifetime: art_broker_create() -> use -> art_broker_destroy(). Destroy a broker before
  * art_system_destroy() or after it, before or after art_system_shutdown(): every order is
@@ -156,10 +158,14 @@ ART_API int art_unsubscribe_pid(art_broker *broker, art_pid pid);
  *        by all the deliveries.
  *
  * A publish that no subscription matched, and each delivery that failed (the subscriber has
- * exited, its bounded mailbox is full: a broker delivery never blocks or drops on overflow,
- * whatever the mailbox's policy, or memory ran out), is a dead letter: counted, reported as an
- * event, and sent to the configured dead-letter actor if there is one. Failed deliveries do
- * not fail the publish.
+ * exited, its bounded mailbox is full, or memory ran out), is a dead letter: counted, reported
+ * as an event, and sent to the configured dead-letter actor if there is one. Failed deliveries
+ * do not fail the publish. A full bounded mailbox with ART_OVERFLOW_DROP drops the message as
+ * its policy says (counted by the mailbox, not a dead letter); ART_OVERFLOW_BLOCK never makes a
+ * publish wait: the delivery fails as with ART_OVERFLOW_ERROR.
+ *
+ * The subscriber's msg->data points to the shared copy (never NULL, even when size is 0); it is
+ * freed once every delivery has been handled.
  * @param delivered receives the number of mailboxes the message went into (may be NULL).
  * @return 0, ART_EINVAL (NULL broker or topic, invalid topic or a wildcard in it, reserved
  *         type, NULL data with size > 0), ART_ERANGE (topic too long or too many segments,
@@ -225,12 +231,13 @@ ART_API int art_broker_request(art_broker *broker, const char *topic, uint32_t t
 
 /**
  * @brief Answers @p request (a message for which art_broker_is_request() is true) with a copy
- *        of @p data. The first reply to a request wins.
- * @return 0 (handed to the requester); ART_ENOENT (the request is no longer pending: it was
- *         answered, timed out, or its requester gave up; the reply is dropped and counted as
- *         late); ART_EINVAL (NULL broker or request, not a request, reserved type, NULL data
- *         with size > 0); ART_ENOMEM; or what the send to an actor requester returns
- *         (ART_ESRCH if it has exited).
+ *        of @p data. The first reply to a request wins. Only msg->correlation is read, so a
+ *        copy of the message kept to answer later will do.
+ * @return 0 (handed to the requester); ART_ENOENT (not a pending request of this broker: it
+ *         was answered, timed out, or its requester gave up; the reply is dropped and counted
+ *         as late); ART_EINVAL (NULL broker or request, a correlation without
+ *         ART_CORRELATION_REQUEST, reserved type, NULL data with size > 0); or what the send to
+ *         an actor requester returns (ART_ESRCH if it has exited, ART_ENOMEM).
  * Thread safety: any thread (usually the handler that received the request).
  */
 ART_API int art_broker_reply(art_broker *broker, const art_msg *request, uint32_t type,

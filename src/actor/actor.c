@@ -77,53 +77,6 @@ static void drain_mailbox(art_system *sys, art__worker *w, art__actor *a,
   }
 }
 
-/* Runs @p a: on its own thread if it has one, else on the scheduler. */
-static void make_runnable(art_system *sys, art__actor *a) {
-  if (a->dedicated)
-    art__token_post(&a->token);
-  else
-    art__sched_submit(&sys->sched, &a->task);
-}
-
-static void raise_high_water(art__actor *a, uint32_t depth) {
-  uint32_t hw = atomic_load_explicit(&a->high_water, memory_order_relaxed);
-  while (depth > hw &&
-         !atomic_compare_exchange_weak_explicit(&a->high_water, &hw, depth, memory_order_relaxed,
-                                                memory_order_relaxed)) {
-  }
-}
-
-enum { ROOM_OK, ROOM_FULL, ROOM_DROPPED };
-
-/* Takes a place in @p a's mailbox; *depth receives the number of messages queued with it.
- * Bounded mailboxes may refuse user messages. */
-static int take_room(art__actor *a, art_pid sender, uint32_t type, const art_send_args *args,
-                     uint32_t *depth) {
-  uint32_t q = atomic_fetch_add_explicit(&a->queued, 1, memory_order_seq_cst);
-  *depth = q + 1;
-  if (ART__LIKELY(!a->capacity || q < a->capacity || type >= ART_MSG_RESERVED)) {
-    raise_high_water(a, q + 1);
-    return ROOM_OK;
-  }
-  atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
-  *depth = q;
-  bool drop = a->overflow == ART_OVERFLOW_DROP;
-  ART_MONITOR_EVENT(a->sys->monitor,
-                    drop ? ART_EVENT_MAILBOX_MESSAGE_DROPPED : ART_EVENT_MAILBOX_CAPACITY_REACHED,
-                    ART_SEVERITY_WARNING, ev, {
-                      ev.pid = a->pid;
-                      ev.other = sender;
-                      ev.count = q;
-                      ev.capacity = a->capacity;
-                    });
-  if (!drop)
-    return ROOM_FULL;
-  atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
-  if (args->free_fn) /* dropping takes the message: a moved payload is freed now */
-    args->free_fn((void *)(uintptr_t)args->data);
-  return ROOM_DROPPED;
-}
-
 int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
               const art_send_args *args) {
   art__worker *w = current_worker(sys);
@@ -140,10 +93,10 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
       goto out;
     }
     uint32_t depth;
-    int room = take_room(a, sender, type, args, &depth);
-    if (ART__UNLIKELY(room != ROOM_OK)) {
-      rc = room == ROOM_DROPPED ? 0 : ART_EAGAIN;
-      if (room == ROOM_DROPPED || a->overflow != ART_OVERFLOW_BLOCK || w || tls.current)
+    int room = art__actor_take_room(a, sender, type, args, &depth);
+    if (ART__UNLIKELY(room != ART__ROOM_OK)) {
+      rc = room == ART__ROOM_DROPPED ? 0 : ART_EAGAIN;
+      if (room == ART__ROOM_DROPPED || a->overflow != ART_OVERFLOW_BLOCK || w || tls.current)
         goto out;
       /* Block: wait outside the epoch section (the actor may exit meanwhile) for a consumer of
        * a bounded mailbox to make room. seq_cst pair: blocked_senders here, queued there. */
@@ -189,7 +142,7 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
       ev.capacity = a->capacity;
     });
     if (art__mailbox_push(&a->mailbox, &env->node))
-      make_runnable(sys, a);
+      art__actor_make_runnable(sys, a);
     if (w)
       art__stat_add(&w->stats.sent, 1);
     else
@@ -232,7 +185,7 @@ static void kill_actor(art__actor *a, void *arg) {
   uintptr_t head = atomic_load(&a->mailbox.head);
   if (head & ART__MAILBOX_PARKED &&
       atomic_compare_exchange_strong(&a->mailbox.head, &head, head & ~ART__MAILBOX_PARKED))
-    make_runnable(sys, a);
+    art__actor_make_runnable(sys, a);
 }
 
 static int with_actor(art_system *sys, art_pid pid, void (*fn)(art__actor *a, void *arg),
@@ -543,7 +496,7 @@ int art_spawn(art_system *sys, const art_spawn_opts *opts, art_pid *out) {
    * non-worker thread holds an epoch record across (a worker is always inside one). */
   art__epoch_rec *rec = w ? NULL : art__epoch_enter(&sys->epoch);
   if (!park(a))
-    make_runnable(sys, a);
+    art__actor_make_runnable(sys, a);
   if (rec)
     art__epoch_leave(rec);
   return 0;

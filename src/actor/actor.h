@@ -160,6 +160,85 @@ struct art_system {
   } ext_caches[ART__EPOCH_EXT_RECORDS];
 };
 
+/* Runs @p a: on its own thread if it has one, else on the scheduler. */
+static inline void art__actor_make_runnable(art_system *sys, art__actor *a) {
+  if (a->dedicated)
+    art__token_post(&a->token);
+  else
+    art__sched_submit(&sys->sched, &a->task);
+}
+
+static inline void art__actor_raise_high_water(art__actor *a, uint32_t depth) {
+  uint32_t hw = atomic_load_explicit(&a->high_water, memory_order_relaxed);
+  while (depth > hw &&
+         !atomic_compare_exchange_weak_explicit(&a->high_water, &hw, depth, memory_order_relaxed,
+                                                memory_order_relaxed)) {
+  }
+}
+
+enum { ART__ROOM_OK, ART__ROOM_FULL, ART__ROOM_DROPPED };
+
+/* Takes a place in @p a's mailbox; *depth receives the number of messages queued with it.
+ * Bounded mailboxes may refuse user messages: ART__ROOM_FULL (the caller keeps the message), or
+ * ART__ROOM_DROPPED (dropped and counted; a moved payload was freed). */
+static inline int art__actor_take_room(art__actor *a, art_pid sender, uint32_t type,
+                                       const art_send_args *args, uint32_t *depth) {
+  uint32_t q = atomic_fetch_add_explicit(&a->queued, 1, memory_order_seq_cst);
+  *depth = q + 1;
+  if (ART__LIKELY(!a->capacity || q < a->capacity || type >= ART_MSG_RESERVED)) {
+    art__actor_raise_high_water(a, q + 1);
+    return ART__ROOM_OK;
+  }
+  atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
+  *depth = q;
+  bool drop = a->overflow == ART_OVERFLOW_DROP;
+  ART_MONITOR_EVENT(a->sys->monitor,
+                    drop ? ART_EVENT_MAILBOX_MESSAGE_DROPPED : ART_EVENT_MAILBOX_CAPACITY_REACHED,
+                    ART_SEVERITY_WARNING, ev, {
+                      ev.pid = a->pid;
+                      ev.other = sender;
+                      ev.count = q;
+                      ev.capacity = a->capacity;
+                    });
+  if (!drop)
+    return ART__ROOM_FULL;
+  atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
+  if (args->free_fn) /* dropping takes the message: a moved payload is freed now */
+    args->free_fn((void *)(uintptr_t)args->data);
+  return ART__ROOM_DROPPED;
+}
+
+/*
+ * A fan-out: one message to many actors (the broker's publish), inside one epoch section, with
+ * the actors it wakes made runnable together at the end. Between begin and end the caller may
+ * read anything the system's epoch protects.
+ */
+#define ART__FANOUT_WOKEN 64
+
+typedef struct art__fanout {
+  art_system *sys;
+  art__worker *w;        /* NULL off the workers */
+  art__epoch_rec *rec;   /* the epoch record held off the workers */
+  art__pool_cache *envs; /* the envelope cache of this thread */
+  uint64_t sent;
+  uint32_t nwoken;
+  art__task *woken[ART__FANOUT_WOKEN];
+} art__fanout;
+
+/* Enters the epoch section. ART_ESHUTDOWN (nothing entered) if the system has stopped. */
+int art__fanout_begin(art__fanout *f, art_system *sys);
+/*
+ * One delivery of @p args (a moved payload, free_fn set) to @p to: 0 (queued), ART__FANOUT_DROPPED
+ * (a full mailbox with ART_OVERFLOW_DROP dropped it and called free_fn), ART_ESRCH (stale pid:
+ * counted as a dead letter), ART_EAGAIN (full bounded mailbox; never waits, whatever the
+ * policy), ART_ENOMEM. On an error the payload stays the caller's.
+ */
+#define ART__FANOUT_DROPPED 1
+int art__fanout_send(art__fanout *f, art_pid to, art_pid sender, uint32_t type,
+                     const art_send_args *args);
+/* Makes the woken actors runnable, counts the sends, leaves the epoch section. */
+void art__fanout_end(art__fanout *f);
+
 /* The scheduler's callbacks. */
 bool art__actor_run(art__task *task, art__worker *w, void *sys);
 void art__actor_reclaim(art__retired *item, void *sys);

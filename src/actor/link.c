@@ -240,6 +240,8 @@ bool art__actor_system_message(art__actor *a, art__env *env) {
     return art__actor_health_check(a, env);
   case ART__MSG_HEALTH_ANSWER:
     return true;
+  case ART_MSG_TIMEOUT: /* the broker's request timeouts: it decided already (broker/request.c) */
+    return true;
   default:
     if (env->msg.type < ART_MSG_RESERVED && env->msg.correlation & ART__CORRELATION_REPLY)
       return reply_in(a, env);

@@ -472,6 +472,21 @@ void art__sched_submit(art__sched *s, art__task *task) {
   wake_one(s);
 }
 
+void art__sched_submit_many(art__sched *s, art__task *const *tasks, uint32_t n) {
+  if (n == 0)
+    return;
+  art__worker *w = art__sched_current(s);
+  if (w) {
+    /* Into the ring, not run-next: a fan-out wakes many actors and none of them should jump
+     * the queue ahead of the others. */
+    for (uint32_t i = 0; i < n; i++)
+      runq_push(w, tasks[i]);
+  } else {
+    global_push(s, tasks, n);
+  }
+  wake_one(s);
+}
+
 int art__sched_init(art__sched *s, art__worker *workers, uint32_t n, const char *name,
                     int64_t spin_ns, art__epoch *epoch, const art__allocator *alloc,
                     art__run_fn run, art__reclaim_fn reclaim_fn, void *ctx) {

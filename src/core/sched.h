@@ -131,6 +131,10 @@ int64_t art__sched_drive(art__sched *s);
  * elsewhere to the global queue. */
 void art__sched_submit(art__sched *s, art__task *task);
 
+/* Makes @p n tasks runnable at once: on a worker into its ring, elsewhere into the global queue
+ * under one lock; one wake-up for all. */
+void art__sched_submit_many(art__sched *s, art__task *const *tasks, uint32_t n);
+
 /* Retires an object from a non-worker thread. */
 void art__sched_retire_external(art__sched *s, art__retired *item);
 /* Reclaims everything retired, ignoring readers: only once no reader can exist. */
