@@ -143,12 +143,15 @@ typedef enum art_error_action {
   ART_ACTION_ESCALATE,   /**< exit with the error flagged ART_REASON_ESCALATE */
 } art_error_action;
 
-/** What a health check reports (see art/sup.h for how supervisors run the checks). */
+/** What a health check reports (see art_health_spec in art/sup.h for how supervisors run
+ *  the checks). */
 typedef enum art_health_status {
   ART_HEALTH_HEALTHY = 0,
   ART_HEALTH_DEGRADED, /**< working, but not well: recorded, never restarted for */
   ART_HEALTH_FAILED,   /**< not working: counts toward the failure threshold */
 } art_health_status;
+/** The same type under its shorter name. */
+typedef art_health_status art_health;
 
 /** Return from handle() to exit with reason normal. */
 #define ART_STOP 1
@@ -170,11 +173,12 @@ typedef struct art_actor_ops {
   /** Decides what a failed message means; NULL = ART_ACTION_RESTART. */
   art_error_action (*on_error)(art_ctx *ctx, void *state, int err, const art_msg *msg);
   /**
-   * Answers its supervisor's health checks (art_health_spec in art/sup.h): when set, the
-   * runtime calls it for each ART_MSG_HEALTH_CHECK request, between messages, and replies with
-   * its result; handle() never sees the request. Write a reason into @p reason (size @p len)
-   * for degraded or failed. NULL: the request goes to handle(), which answers it with
-   * art_health_reply() (an actor that does not answer fails the check by its timeout).
+   * Answers its supervisor's health checks (art_health_spec in art/sup.h). A check is a
+   * runtime message the actor takes in its turn, between its messages (handle() never sees
+   * it); the runtime then calls this and replies with the result. Write a reason into
+   * @p reason (size @p len) for degraded or failed. NULL: healthy. Either way an actor too
+   * busy to take the check in time (a handler that blocks, a long backlog) fails it by the
+   * check's timeout.
    */
   art_health_status (*health)(art_ctx *ctx, void *state, char *reason, size_t len);
 } art_actor_ops;

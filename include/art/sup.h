@@ -166,13 +166,14 @@ typedef struct art_backoff {
 /**
  * Health checks of a child (interval 0: off). Every interval after the child started (and
  * after the previous check's answer), the supervisor asks the child for its health without
- * waiting for it: an actor child answers an ART_MSG_HEALTH_CHECK request (see
- * art_actor_ops.health and art_health_reply), a custom child's health_check runs on its host's
- * thread. Degraded is recorded (child_degraded event) and does not count. Failed, or no
- * answer within timeout, counts (health_check_failed event with the count in a row); healthy
- * resets the count. At threshold failures in a row the child is stopped with its shutdown
- * policy and handled as if it had exited with reason ART_EXIT_HEALTH_CHECK_FAILED: the
- * strategy and the restart policy apply.
+ * waiting for it: an actor child answers with its art_actor_ops.health callback (healthy if
+ * it has none) when it takes the check in its turn, so an actor stuck in a handler or behind
+ * a backlog does not answer in time; a custom child's health_check runs on its host's thread.
+ * Degraded is recorded (child_degraded event) and does not count. Failed, or no answer within
+ * timeout, counts (health_check_failed event with the count in a row); healthy resets the
+ * count. At threshold failures in a row the child is stopped with its shutdown policy and
+ * handled as if it had exited with reason ART_EXIT_HEALTH_CHECK_FAILED: the strategy and the
+ * restart policy apply.
  */
 typedef struct art_health_spec {
   art_duration interval; /**< time between checks; 0 = no checks */
@@ -181,22 +182,11 @@ typedef struct art_health_spec {
 } art_health_spec;
 
 /**
- * The request of a health check (a runtime type: handlers see it only as a request to
- * answer with art_health_reply(); sending it is the supervisor's business).
+ * The type of a health check, a runtime message: the runtime answers it for the actor (see
+ * art_actor_ops.health), handlers never see it. Defined for reading mailbox events and dead
+ * letters.
  */
 #define ART_MSG_HEALTH_CHECK 0xFFFF0004u
-
-/**
- * @brief Answers a health check (@p request: an ART_MSG_HEALTH_CHECK message received by
- *        handle()).
- * @param detail what to report for degraded or failed (may be NULL; copied, truncated to fit).
- * @return 0; ART_EINVAL (NULL, not a health check request, bad status); ART_ESRCH (the
- *         supervisor has gone); ART_ENOMEM. A late answer (after the check's timeout) is
- *         dropped.
- * Thread safety: the actor's own callbacks.
- */
-ART_API int art_health_reply(art_ctx *ctx, const art_msg *request, art_health_status status,
-                             const char *detail);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Specs                                                                                     */

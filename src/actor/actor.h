@@ -269,8 +269,7 @@ bool art__ref_list_take(art__ref_list *l, uint64_t ref, art__ref_pair *out);
 /* Handles a runtime message; returns true if it is to be delivered to the handler as
  * (possibly rewritten) env->msg. */
 bool art__actor_system_message(art__actor *a, art__env *env);
-/* A health check reached @p a: answered with its health callback (false), or to be delivered
- * to its handler (true). See actor/supervision.h. */
+/* A health check reached @p a: answers it (see actor/supervision.h); false, never delivered. */
 bool art__actor_health_check(art__actor *a, art__env *env);
 /* On exit: signal links and monitors, release the name, cancel pending asks. */
 void art__actor_exit_services(art__actor *a, const art_exit_reason *reason);

@@ -27,13 +27,12 @@ int art__health_answer_send(art_system *sys, const art_msg *request, art_health_
   return art__send(sys, request->sender, art__sender(sys), ART__MSG_HEALTH_ANSWER, &args);
 }
 
-/* An actor with a health callback is answered here, between its messages; the others get
- * the request in handle(). */
+/* A health check is answered here, in the actor's turn: its health callback, or healthy. */
 bool art__actor_health_check(art__actor *a, art__env *env) {
-  if (!a->ops->health)
-    return true;
   char detail[ART__HEALTH_DETAIL_MAX] = "";
-  art_health_status status = a->ops->health(a, a->state, detail, sizeof detail);
+  art_health_status status = ART_HEALTH_HEALTHY;
+  if (a->ops->health)
+    status = a->ops->health(a, a->state, detail, sizeof detail);
   if ((unsigned)status > ART_HEALTH_FAILED)
     status = ART_HEALTH_FAILED;
   (void)art__health_answer_send(a->sys, &env->msg, status, detail);

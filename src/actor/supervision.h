@@ -6,9 +6,8 @@
  * art/sup.h) carrying a correlation chosen by the asker. The target answers with a runtime
  * message ART__MSG_HEALTH_ANSWER (same correlation, payload art__health_answer) that is
  * delivered to the asker's handler as is: the asker keeps its own timeouts and drops answers
- * it no longer waits for. An actor with an art_actor_ops.health callback is answered by the
- * runtime between messages; others see the request in handle() and answer with
- * art__health_answer_send().
+ * it no longer waits for. The target's handler never sees the check: the runtime answers it in
+ * the target's turn, with its art_actor_ops.health callback (healthy without one).
  */
 #ifndef ART_ACTOR_SUPERVISION_H
 #define ART_ACTOR_SUPERVISION_H
@@ -28,8 +27,8 @@ typedef struct art__health_answer {
 /* Sends a health check from @p from to @p to with @p correlation. @return as art_send. */
 int art__health_ask(art_system *sys, art_pid from, art_pid to, uint64_t correlation);
 
-/* Answers @p request (an ART__MSG_HEALTH_CHECK as a handler saw it). @return as art_send,
- * ART_EINVAL if @p request is not a health check. */
+/* Answers @p request (an ART__MSG_HEALTH_CHECK). @return as art_send, ART_EINVAL if
+ * @p request is not a health check. */
 int art__health_answer_send(art_system *sys, const art_msg *request, art_health_status status,
                             const char *detail);
 

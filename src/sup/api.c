@@ -85,11 +85,8 @@ int art__sup_check_spec(const art_sup_spec *spec) {
     int rc = art__sup_check_child(&spec->children[i], spec);
     if (rc)
       return rc;
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(spec->children[i].id, spec->children[j].id) == 0)
-        return ART_EEXIST;
   }
-  return 0;
+  return 0; /* repeated ids are found when the children are indexed (art__sup_child_add) */
 }
 
 int art_sup_start(art_system *sys, const art_sup_spec *spec, art_pid *out) {

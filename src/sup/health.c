@@ -141,11 +141,3 @@ void art__sup_health_timeout(art_ctx *ctx, sup_state *s, uint64_t correlation) {
   c->health_timer = 0; /* it fired */
   result(ctx, s, c, ART_HEALTH_FAILED, "no answer in time");
 }
-
-int art_health_reply(art_ctx *ctx, const art_msg *request, art_health_status status,
-                     const char *detail) {
-  if (!ctx || !request || request->type != ART_MSG_HEALTH_CHECK ||
-      (unsigned)status > ART_HEALTH_FAILED)
-    return ART_EINVAL;
-  return art__health_answer_send(art_ctx_system(ctx), request, status, detail);
-}

@@ -13,7 +13,6 @@
  */
 #include <string.h>
 
-#include "actor/supervision.h"
 #include "sup.h"
 
 struct art_child_ctx {
@@ -72,21 +71,18 @@ static int host_handle(art_ctx *ctx, void *state, const art_msg *msg) {
       art_exit(ctx, &r);
     }
     return 0;
-  case ART_MSG_HEALTH_CHECK: {
-    char detail[ART__HEALTH_DETAIL_MAX] = "";
-    art_health_status status = ART_HEALTH_HEALTHY;
-    if (!h->started)
-      status = ART_HEALTH_FAILED;
-    else if (h->ops->health_check)
-      status = h->ops->health_check(h->obj, detail, sizeof detail);
-    if ((unsigned)status > ART_HEALTH_FAILED)
-      status = ART_HEALTH_FAILED;
-    (void)art_health_reply(ctx, msg, status, detail);
-    return 0;
-  }
   default:
     return 0; /* the child takes no messages */
   }
+}
+
+/* The object's health, in the host's turn (on its own thread: health_check may block). */
+static art_health_status host_health(art_ctx *ctx, void *state, char *detail, size_t size) {
+  (void)ctx;
+  host_state *h = state;
+  if (!h->started)
+    return ART_HEALTH_FAILED;
+  return h->ops->health_check ? h->ops->health_check(h->obj, detail, size) : ART_HEALTH_HEALTHY;
 }
 
 static void host_post_stop(art_ctx *ctx, void *state, const art_exit_reason *reason) {
@@ -99,8 +95,10 @@ static void host_post_stop(art_ctx *ctx, void *state, const art_exit_reason *rea
     h->ops->destroy(h->obj);
 }
 
-static const art_actor_ops host_ops = {
-    .pre_start = host_pre_start, .handle = host_handle, .post_stop = host_post_stop};
+static const art_actor_ops host_ops = {.pre_start = host_pre_start,
+                                       .handle = host_handle,
+                                       .post_stop = host_post_stop,
+                                       .health = host_health};
 
 int art__sup_host_spawn(sup_state *s, const sup_child *c, art_pid *pid) {
   host_state init = {

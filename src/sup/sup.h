@@ -98,6 +98,7 @@ typedef enum child_status {
 
 typedef struct sup_child {
   struct sup_child *prev, *next; /* start order */
+  struct sup_child *same_hash;   /* the next child whose id hashes alike (`by_id`) */
   const art_child_spec *spec;    /* its own copy, or the simple_one_for_one template */
   void *arg;                     /* simple_one_for_one: the instance's argument */
   art_pid pid;                   /* ART_PID_NONE unless starting or running; key in `by_pid` */
@@ -106,6 +107,7 @@ typedef struct sup_child {
   uint8_t status;              /* child_status */
   uint8_t health;              /* art_health_status of the last check */
   bool ran;                    /* has run since `since` without failing (backoff reset) */
+  bool indexed;                /* in `by_id` */
   uint32_t health_failures;    /* failed checks in a row */
   uint32_t backoff_step;       /* n of the next delay */
   int64_t since;               /* start time of the current run */
@@ -169,6 +171,7 @@ typedef struct sup_state {
   sup_window window; /* intensity in period */
   sup_child *first, *last;
   size_t nchildren;
+  sup_map by_id;  /* hash of the id -> the children with that hash (chained by same_hash) */
   sup_map by_pid; /* running and starting children */
   sup_map by_ref; /* health checks in flight (correlation) and restarting children (uid) */
   art_child_spec simple_spec; /* simple_one_for_one: the template (id "") */
@@ -199,6 +202,9 @@ sup_child *art__sup_child_new(sup_state *s, const art_child_spec *spec);
 /* A record for a simple_one_for_one instance; not yet in the list. */
 sup_child *art__sup_instance_new(sup_state *s, void *arg);
 void art__sup_child_append(sup_state *s, sup_child *c);
+/* Appends @p c and makes it findable by id: 0, ART_EEXIST (its id is taken: not added) or
+ * ART_ENOMEM. */
+int art__sup_child_add(sup_state *s, sup_child *c);
 void art__sup_child_detach(sup_state *s, sup_child *c); /* out of the list, not freed */
 /* Unlinks @p c, cancels its timers, forgets its pid, frees it. */
 void art__sup_child_remove(sup_state *s, sup_child *c);

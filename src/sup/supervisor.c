@@ -122,11 +122,12 @@ static void do_start_child(art_ctx *ctx, sup_state *s, const art_msg *msg) {
     return;
   }
   sup_child *c = art__sup_child_new(s, &req.spec);
-  if (!c) {
-    art__sup_reply_rc(s, msg, ART_ENOMEM, ART_PID_NONE);
+  if (!c || (rc = art__sup_child_add(s, c)) != 0) {
+    if (c)
+      art__sup_child_free(s, c);
+    art__sup_reply_rc(s, msg, c ? rc : ART_ENOMEM, ART_PID_NONE);
     return;
   }
-  art__sup_child_append(s, c);
   start_op(ctx, s, c, msg, true);
 }
 
@@ -533,11 +534,12 @@ int art__sup_launch(art_system *sys, const art_sup_spec *spec, art_pid parent, b
   } else {
     for (size_t i = 0; i < spec->child_count; i++) {
       sup_child *c = art__sup_child_new(s, &spec->children[i]);
-      if (!c) {
+      if (!c || (rc = art__sup_child_add(s, c)) != 0) { /* ART_EEXIST: a repeated id */
+        if (c)
+          art__sup_child_free(s, c);
         art__sup_state_free(s);
-        return ART_ENOMEM;
+        return c ? rc : ART_ENOMEM;
       }
-      art__sup_child_append(s, c);
     }
   }
   sup_start_args args = {.may_wait = may_wait, .notify = pending != NULL};

@@ -161,7 +161,47 @@ void art__sup_child_append(sup_state *s, sup_child *c) {
   s->nchildren++;
 }
 
+/* FNV-1a; 0 is the map's empty key, so it becomes 1. */
+static uint64_t id_hash(const char *id) {
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  for (; *id; id++)
+    h = (h ^ (unsigned char)*id) * UINT64_C(0x100000001b3);
+  return h ? h : 1;
+}
+
+int art__sup_child_add(sup_state *s, sup_child *c) {
+  if (art__sup_child_by_id(s, c->spec->id))
+    return ART_EEXIST;
+  if (art__sup_map_reserve(&s->alloc, &s->by_id, s->by_id.count + 1) != 0)
+    return ART_ENOMEM;
+  uint64_t h = id_hash(c->spec->id);
+  c->same_hash = art__sup_map_get(&s->by_id, h);
+  art__sup_map_put(&s->by_id, h, c);
+  c->indexed = true;
+  art__sup_child_append(s, c);
+  return 0;
+}
+
+static void unindex(sup_state *s, sup_child *c) {
+  uint64_t h = id_hash(c->spec->id);
+  sup_child *head = art__sup_map_get(&s->by_id, h);
+  if (head == c) {
+    if (c->same_hash)
+      art__sup_map_put(&s->by_id, h, c->same_hash);
+    else
+      art__sup_map_take(&s->by_id, h);
+  } else {
+    while (head->same_hash != c)
+      head = head->same_hash;
+    head->same_hash = c->same_hash;
+  }
+  c->same_hash = NULL;
+  c->indexed = false;
+}
+
 void art__sup_child_detach(sup_state *s, sup_child *c) {
+  if (c->indexed)
+    unindex(s, c);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -190,8 +230,8 @@ void art__sup_child_remove(sup_state *s, sup_child *c) {
 }
 
 sup_child *art__sup_child_by_id(sup_state *s, const char *id) {
-  for (sup_child *c = s->first; c; c = c->next)
-    if (strcmp(art__sup_child_id(c), id) == 0)
+  for (sup_child *c = art__sup_map_get(&s->by_id, id_hash(id)); c; c = c->same_hash)
+    if (strcmp(c->spec->id, id) == 0)
       return c;
   return NULL;
 }
@@ -252,6 +292,7 @@ void art__sup_state_free(sup_state *s) {
   }
   art__sup_free(&s->alloc, s->op.stops);
   art__sup_window_free(&s->alloc, &s->window);
+  art__sup_map_free(&s->alloc, &s->by_id);
   art__sup_map_free(&s->alloc, &s->by_pid);
   art__sup_map_free(&s->alloc, &s->by_ref);
   art_allocator a = s->alloc;
