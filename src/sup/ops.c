@@ -291,8 +291,17 @@ static bool stop_begin(sup_state *s, sup_child *c) {
     }
     signal = killed_reason(); /* no timer to enforce it: don't wait for ever */
   }
-  /* A child that is already gone answers with its EXIT through the link all the same. */
-  (void)art_send_exit(s->sys, c->pid, signal);
+  /* A child that is already gone answers with its EXIT through the link all the same, unless
+   * that EXIT was lost (see lost_messages). */
+  if (art_send_exit(s->sys, c->pid, signal) != 0 && s->lost_messages) {
+    if (s->op.timer)
+      (void)art_timer_cancel(s->sys, s->op.timer);
+    s->op.timer = 0;
+    s->op.stopping = NULL;
+    art_exit_reason noproc = art_reason(ART_EXIT_NOPROC);
+    stop_done(s, c, &noproc);
+    return true;
+  }
   return false;
 }
 
@@ -335,7 +344,11 @@ static bool stop_all_begin(sup_state *s) {
       art__sup_child_remove(s, c);
       continue;
     }
-    (void)art_send_exit(s->sys, c->pid, signal);
+    if (art_send_exit(s->sys, c->pid, signal) != 0 && s->lost_messages) {
+      art_exit_reason noproc = art_reason(ART_EXIT_NOPROC); /* see stop_begin */
+      stop_done(s, c, &noproc);
+      continue;
+    }
     waiting++;
   }
   s->op.waiting = waiting;

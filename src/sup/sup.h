@@ -189,8 +189,9 @@ typedef struct sup_state {
   int finish_error;
   bool rollback;        /* this actor stops children a failed start left behind */
   art_pid rollback_pid; /* a failed start: the actor doing its rollback */
-  bool fatal;           /* a restart could not be scheduled: shut down with fatal_reason */
+  bool fatal;           /* a restart could not be scheduled, or a message was lost: shut down */
   art_exit_reason fatal_reason;
+  bool lost_messages; /* a child's EXIT may be lost: a child found gone counts as stopped */
 } sup_state;
 
 /* ---- table.c ------------------------------------------------------------------------------ */

@@ -370,9 +370,13 @@ static int sup_handle(art_ctx *ctx, void *state, const art_msg *msg) {
     on_wait(ctx, s, msg);
   } else if (s->op.kind == OP_NONE) {
     handle_msg(ctx, s, msg);
-  } else if (!art__sup_op_message(ctx, s, msg) && defer(s, msg) != 0 &&
-             (msg->correlation & ART_CORRELATION_REQUEST)) {
-    art__sup_reply_rc(s, msg, ART_ENOMEM, ART_PID_NONE);
+  } else if (!art__sup_op_message(ctx, s, msg) && defer(s, msg) != 0) {
+    if (msg->correlation & ART_CORRELATION_REQUEST) {
+      art__sup_reply_rc(s, msg, ART_ENOMEM, ART_PID_NONE);
+    } else { /* an EXIT or a timer lost: the supervisor can no longer keep its promises */
+      s->fatal = s->lost_messages = true;
+      s->fatal_reason = art_reason_error(ART_ENOMEM, "supervisor: out of memory, message lost");
+    }
   }
   /* Handle what was set aside, until one of the messages begins another operation. */
   while (s->op.kind == OP_NONE && s->pending) {
@@ -382,6 +386,10 @@ static int sup_handle(art_ctx *ctx, void *state, const art_msg *msg) {
       s->pending_tail = NULL;
     handle_msg(ctx, s, &p->msg);
     art__sup_free(&s->alloc, p);
+  }
+  if (s->op.kind == OP_NONE && s->fatal) {
+    s->fatal = false;
+    art__sup_begin_shutdown(ctx, s, &s->fatal_reason, NULL);
   }
   return 0;
 }
