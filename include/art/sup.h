@@ -217,7 +217,7 @@ typedef struct art_child_spec {
   /** Required with ops: makes a fresh object for every (re)start; NULL result: ART_ENOMEM. */
   void *(*factory)(void *arg);
   void *factory_arg; /**< passed to factory */
-  /** Custom child: how long start may take; 0 = 5 s; ART_FOREVER: no limit. */
+  /** Custom child: how long start may take; 0 = 5 s; negative (ART_FOREVER): no limit. */
   art_duration start_timeout;
   /**
    * Restarts of this child allowed in any window of restart_window (0 = no per-child limit).
@@ -267,18 +267,21 @@ ART_API void art_sup_spec_init(art_sup_spec *spec);
  *        From an actor, a custom child (here or in a nested supervisor) starts after this
  *        returns, since its start may block: if it fails, the supervisor stops the children
  *        started before it and exits with reason `shutdown` (detail "failed_to_start_child").
- * @param out receives the supervisor's pid (may be NULL).
- * @return 0; ART_EINVAL (NULL sys or spec, or an invalid spec: an id missing, too long or
- *         repeated; an actor worker without ops or handle, or with ART_SPAWN_MONITOR; a custom
- *         child without start, stop or factory, or with a negative start_timeout; a supervisor
- *         child without sup; a bad enum; a negative graceful timeout; period <= 0; intensity
- *         or max_restarts above ART_SUP_INTENSITY_MAX; max_restarts without a restart_window
- *         > 0; a negative backoff or health duration, a backoff max below its base or a jitter
- *         outside 0..1; significant with a permanent restart or with auto_shutdown NEVER; more
- *         children than max_children; simple_one_for_one without exactly one child);
- *         ART_EEXIST (two children with the same id); ART_ENOMEM; ART_ESHUTDOWN;
- *         ART_ETIMEDOUT (a custom child's start overran its start_timeout, or in deterministic
- *         mode the start waits for the clock); or the error of the child that failed to start.
+ * @param out receives the supervisor's pid (may be NULL); set on 0 and on ART_ETIMEDOUT from
+ *        deterministic mode.
+ * @return 0; ART_EINVAL (NULL sys or spec, or an invalid spec: an id missing or too long; an
+ *         actor worker without ops or handle, or with ART_SPAWN_MONITOR; a custom child
+ *         without start, stop or factory; factory or start_timeout on an actor or supervisor
+ *         child, ops on a supervisor child; a supervisor child without sup; a bad enum; a
+ *         negative graceful timeout; period <= 0; intensity or max_restarts above
+ *         ART_SUP_INTENSITY_MAX; a negative restart_window, or max_restarts without one; a
+ *         negative backoff or health duration, a backoff max below its base, a jitter outside
+ *         0..1, backoff fields without a base, health fields without an interval; significant
+ *         with a permanent restart or with auto_shutdown NEVER; more children than
+ *         max_children; simple_one_for_one without exactly one child); ART_EEXIST (two
+ *         children with the same id); ART_ENOMEM; ART_ESHUTDOWN; ART_ETIMEDOUT (a custom
+ *         child's start overran its start_timeout; in deterministic mode also when the start
+ *         waits for the clock, and goes on); or the error of the child that failed to start.
  * Thread safety: any thread, including actor callbacks. The supervisor has no parent: exit
  * signals from actors do not stop it (use art_sup_stop, or art_sup_start_link).
  */
