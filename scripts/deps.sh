@@ -10,6 +10,7 @@ packages=(
   ninja-build
   pkg-config
   libcmocka-dev
+  libmicrohttpd-dev # the demo's metrics endpoint
   libjansson-dev # tests only: parses the monitor's JSON output (the library does not use it)
   clang-format   # 14 on Debian 12
   git            # scripts/format.sh lists files with git
