@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the release preset and runs the demo; arguments are passed to the demo.
+# Installs what is missing, builds the release preset and runs the demo (a supervised job
+# pipeline that injects failures and survives them; about 20 seconds). Arguments are passed
+# to the demo: scripts/demo.sh --help lists them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
-exec build/release/examples/demo "$@"
+exec build/release/demo/airssys-demo "$@"

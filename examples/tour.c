@@ -1,5 +1,5 @@
 /*
- * demo.c: actors at work, in three parts, each checking its own result.
+ * tour.c: actors at work, in three parts, each checking its own result.
  *
  *   1. ping-pong: two actors pass a message back and forth; the time per round trip.
  *   2. fan-out: a coordinator actor spawns many worker actors, gives each a slice of a
@@ -8,7 +8,7 @@
  *   3. failures: an actor whose handler fails, and the exit reason its post_stop sees; a send to
  *      a pid whose actor has exited; a kill.
  *
- * usage: demo [--workers N] [--actors M] [--rounds N] [--limit N]
+ * usage: tour [--workers N] [--actors M] [--rounds N] [--limit N]
  * Exits 0 only if every check passed.
  */
 #include <errno.h>
@@ -49,14 +49,14 @@ static double ms_since(int64_t start_ns) {
 static void wait_all(art_system *sys) {
   int rc = art_system_wait(sys, ART_SEC(60));
   if (rc != 0) {
-    fprintf(stderr, "demo: art_system_wait: %s\n", art_strerror(rc));
+    fprintf(stderr, "tour: art_system_wait: %s\n", art_strerror(rc));
     exit(1);
   }
 }
 
 static void check_call(int rc, const char *what) {
   if (rc != 0) {
-    fprintf(stderr, "demo: %s: %s\n", what, art_strerror(rc));
+    fprintf(stderr, "tour: %s: %s\n", what, art_strerror(rc));
     exit(1);
   }
 }
