@@ -16,7 +16,7 @@
 #include "pipeline.h"
 
 #define PERIOD ART_MSEC(200)
-#define STALL ART_SEC(3)
+#define STALL ART_SEC(2)
 #define STALE_AFTER ART_SEC(1)  /* no checkpoint for this long: the check fails */
 #define SLOW_WRITE ART_MSEC(50) /* a write this slow: degraded */
 
@@ -115,7 +115,12 @@ static void *checkpoint_new(void *arg) {
   c->p = arg;
   c->incarnation = atomic_fetch_add(&incarnations, 1);
   pthread_mutex_init(&c->lock, NULL);
-  pthread_cond_init(&c->wake, NULL);
+  /* nap() computes its deadlines on the monotonic clock. */
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&c->wake, &attr);
+  pthread_condattr_destroy(&attr);
   return c;
 }
 

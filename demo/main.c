@@ -47,7 +47,7 @@ static void usage(FILE *out) {
           "  --duration SECONDS    how long jobs are produced (default 15; then the pipeline\n"
           "                        drains and the demo ends)\n"
           "  --failure-rate P      chance that a worker fails a job attempt (default 0.001)\n"
-          "  --poison-rate P       chance that a job fails every attempt (default 0.0002)\n"
+          "  --poison-rate P       chance that a job fails every attempt (default 0.0001)\n"
           "  --stall-rate R        checkpoint stalls per second, on average (default 0.15)\n"
           "  --seed N              decides which attempts fail and when stalls come (default 1)\n"
           "  --rate N              jobs per second (default 4000)\n"
@@ -88,7 +88,7 @@ static int parse_options(int argc, char **argv, options *o) {
                  .settings = {.workers = 8,
                               .rate = 4000,
                               .failure_rate = 0.001,
-                              .poison_rate = 0.0002,
+                              .poison_rate = 0.0001,
                               .seed = 1,
                               .stall_rate = 0.15}};
   for (int i = 1; i < argc; i++) {
@@ -101,6 +101,16 @@ static int parse_options(int argc, char **argv, options *o) {
       o->live = arg[2] == 'l';
       o->live_set = true;
       continue;
+    }
+    static const char *const with_value[] = {
+        "--duration", "--failure-rate", "--poison-rate", "--stall-rate", "--seed",
+        "--rate",     "--workers",      "--threads",     "--json",       "--metrics"};
+    bool known = false;
+    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+      known |= strcmp(arg, with_value[k]) == 0;
+    if (!known) {
+      fprintf(stderr, "airssys-demo: unknown option %s (see --help)\n", arg);
+      return -1;
     }
     if (i + 1 >= argc) {
       fprintf(stderr, "airssys-demo: %s needs a value (see --help)\n", arg);
@@ -127,12 +137,8 @@ static int parse_options(int argc, char **argv, options *o) {
       ok = parse_u64(value, 0, 256, &u) && (o->threads = (uint32_t)u, true);
     else if (strcmp(arg, "--json") == 0)
       o->json_path = value;
-    else if (strcmp(arg, "--metrics") == 0)
+    else
       o->metrics_address = value;
-    else {
-      fprintf(stderr, "airssys-demo: unknown option %s (see --help)\n", arg);
-      return -1;
-    }
     if (!ok) {
       fprintf(stderr, "airssys-demo: bad value '%s' for %s (see --help)\n", value, arg);
       return -1;
@@ -317,7 +323,8 @@ int main(int argc, char **argv) {
   int64_t drain_end = art_now_monotonic() + ART_SEC(20);
   while (!interrupted && demo_ledger_in_flight(&p.ledger) > 0 && art_now_monotonic() < drain_end)
     sleep_ns(ART_MSEC(50));
-  demo_view_show(stdout, &p, &view, o.live);
+  if (o.live)
+    demo_view_show(stdout, &p, &view, o.live);
 
   demo_summary agg;
   int agg_rc = demo_pipeline_summary(&p, &agg);

@@ -422,11 +422,15 @@ void demo_pipeline_init(demo_pipeline *p, const demo_settings *settings) {
     snprintf(p->worker_ids[i], sizeof p->worker_ids[i], "worker-%u", i + 1);
     p->worker_specs[i] = actor_child(p->worker_ids[i], &worker_ops, sizeof(actor_base), p);
   }
-  /* Workers fail often by design: ten restarts a second are routine, more is a storm that
-   * the pipeline above handles by restarting the pool and the producer (rest_for_one). */
+  /* Workers fail by design, at a rate the settings give: twice that many restarts a second
+   * (ten at least) are routine; a burst beyond is a storm that the pipeline above handles by
+   * restarting the pool and the producer (rest_for_one). */
+  double expected =
+      settings->rate * (settings->failure_rate + MAX_ATTEMPTS * settings->poison_rate);
+  double intensity = 2 * expected < 10 ? 10 : 2 * expected;
   art_sup_spec_init(&p->workers_sup);
   p->workers_sup.strategy = ART_SUP_ONE_FOR_ONE;
-  p->workers_sup.intensity = 10;
+  p->workers_sup.intensity = intensity < 1000 ? (uint32_t)intensity : 1000;
   p->workers_sup.period = ART_SEC(1);
   p->workers_sup.children = p->worker_specs;
   p->workers_sup.child_count = n;
@@ -456,17 +460,16 @@ void demo_pipeline_init(demo_pipeline *p, const demo_settings *settings) {
   atomic_store(&p->producing, true);
 }
 
-const char *demo_pipeline_strategy(const char *id) {
+const char *demo_pipeline_describe(const char *id) {
   static const struct {
-    const char *id;
-    art_sup_strategy strategy;
-  } sups[] = {{"root", ART_SUP_ONE_FOR_ONE},
-              {"pipeline", ART_SUP_REST_FOR_ONE},
-              {"workers", ART_SUP_ONE_FOR_ONE}};
-  for (size_t i = 0; i < sizeof sups / sizeof sups[0]; i++)
-    if (strcmp(sups[i].id, id) == 0)
-      return art_sup_strategy_name(sups[i].strategy);
-  return NULL;
+    const char *id, *what;
+  } known[] = {{"root", "one_for_one"},  {"pipeline", "rest_for_one"}, {"workers", "one_for_one"},
+               {"checkpoint", "thread"}, {"aggregator", "actor"},      {"dispatcher", "actor"},
+               {"producer", "actor"}};
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (strcmp(known[i].id, id) == 0)
+      return known[i].what;
+  return "actor";
 }
 
 int demo_pipeline_start(demo_pipeline *p, art_system *sys) {

@@ -73,8 +73,9 @@ void demo_pipeline_init(demo_pipeline *p, const demo_settings *settings);
 /* Creates the broker and starts the tree on @p sys. Returns 0 or an ART_E* code. */
 int demo_pipeline_start(demo_pipeline *p, art_system *sys);
 
-/* The strategy of the supervisor with child id @p id ("root" for the root), or NULL. */
-const char *demo_pipeline_strategy(const char *id);
+/* What the child @p id is, for the view: a supervisor's strategy ("root" for the root),
+ * "thread" for the custom child, "actor" for the rest. */
+const char *demo_pipeline_describe(const char *id);
 
 /* Asks the aggregator over the broker (stats.summary). Plain threads only. */
 int demo_pipeline_summary(demo_pipeline *p, demo_summary *out);

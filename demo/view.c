@@ -100,9 +100,7 @@ static void show_tree(text *t, demo_pipeline *p, art_pid sup, const char *prefix
   for (size_t i = 0; i < n; i++) {
     const art_sup_child_info *c = &children[i];
     bool last = i + 1 == n;
-    const char *strategy = c->type == ART_CHILD_SUPERVISOR ? demo_pipeline_strategy(c->id) : NULL;
-    char what[32];
-    snprintf(what, sizeof what, "%s", strategy ? strategy : "worker");
+    const char *what = demo_pipeline_describe(c->id);
     put(t, "%s%s %-*s %-13s %-10s restarts %-4u %s\n", prefix, last ? "└─" : "├─", 16 - 3 * depth,
         c->id, what, state_name(c), c->restarts,
         c->health == ART_HEALTH_HEALTHY ? "" : health_name(c->health));
@@ -123,10 +121,11 @@ static void show_events(text *t, demo_pipeline *p) {
   size_t count = 0;
   for (size_t i = snap.count; i-- > 0 && count < EVENTS_SHOWN;) {
     const art_event *e = &snap.events[i];
-    if (e->severity >= ART_SEVERITY_WARNING)
+    if (e->severity >= ART_SEVERITY_WARNING &&
+        (e->family == ART_EVENT_FAMILY_SUPERVISION || e->family == ART_EVENT_FAMILY_BROKER))
       shown[count++] = e;
   }
-  put(t, "latest events (warning and up)\n");
+  put(t, "latest supervision and broker events (warning and up)\n");
   if (count == 0)
     put(t, "  none yet\n");
   for (size_t i = count; i-- > 0;) {
@@ -135,7 +134,9 @@ static void show_events(text *t, demo_pipeline *p) {
     struct tm tm;
     localtime_r(&secs, &tm);
     char detail[ART_EVENT_TEXT_MAX + 32];
-    if (e->text[0])
+    if (e->kind == ART_EVENT_SUPERVISION_CHILD_RESTARTED)
+      snprintf(detail, sizeof detail, "restart #%u", e->restart_count);
+    else if (e->text[0])
       snprintf(detail, sizeof detail, "%s", e->text);
     else
       snprintf(detail, sizeof detail, "%s", art_exit_kind_name((art_exit_kind)e->reason));
@@ -151,7 +152,9 @@ void demo_view_show(FILE *out, demo_pipeline *p, demo_view *view, bool live) {
   demo_ledger *l = &p->ledger;
   uint64_t issued = atomic_load_explicit(&l->issued, memory_order_relaxed);
   uint64_t done = atomic_load_explicit(&l->done, memory_order_relaxed);
-  if (view->prev_time && now > view->prev_time)
+  if (!view->prev_time)
+    view->prev_time = view->started;
+  if (now > view->prev_time)
     view->rate = (double)(done - view->prev_done) * 1e9 / (double)(now - view->prev_time);
   view->prev_done = done;
   view->prev_time = now;
@@ -185,7 +188,7 @@ void demo_view_show(FILE *out, demo_pipeline *p, demo_view *view, bool live) {
       "supervision %" PRIu64 " failures, %" PRIu64 " restarts, %" PRIu64 " escalations, %" PRIu64
       " failed health checks, %" PRIu64 " degraded\n\n",
       c.failures, c.restarts, c.escalations, c.health_fails, c.degraded);
-  put(&t, "supervision tree\nroot          %s\n", demo_pipeline_strategy("root"));
+  put(&t, "supervision tree\nroot             %s\n", demo_pipeline_describe("root"));
   show_tree(&t, p, p->root, "", 0);
   put(&t, "\n");
   show_events(&t, p);
