@@ -81,8 +81,11 @@ static void run_against_reference(uint32_t universe, uint32_t steps, uint64_t se
   bool *in = calloc(universe, sizeof *in);
   assert_non_null(pids);
   assert_non_null(in);
+  /* Distinct pids: an odd multiplier permutes the slot indices modulo 2^24, so two
+   * indices of the universe never make the same pid (which the reference would count
+   * twice). */
   for (uint32_t i = 0; i < universe; i++)
-    pids[i] = make_pid((uint32_t)art_test_rng_below(&rng, 1u << 24),
+    pids[i] = make_pid((i * 2654435761u) & ((1u << 24) - 1),
                        (uint32_t)art_test_rng_below(&rng, 1000) + 1);
   uint32_t count = 0;
   for (uint32_t step = 0; step < steps; step++) {
