@@ -83,10 +83,14 @@ typedef struct sup_window {
 } sup_window;
 
 /* A u64 -> pointer hash map (open addressing, linear probing); key 0 is never stored. */
+typedef struct sup_map_entry {
+  uint64_t key;
+  void *value;
+} sup_map_entry;
+
 typedef struct sup_map {
-  uint64_t *keys;
-  void **values;
-  uint32_t cap, count; /* cap: 0 or a power of two, at most half full */
+  sup_map_entry *slots; /* key and value side by side: one cache line per probe */
+  uint32_t cap, count;  /* cap: 0 or a power of two, at most half full */
 } sup_map;
 
 typedef enum child_status {

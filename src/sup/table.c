@@ -31,16 +31,11 @@ static uint32_t slot_of(const sup_map *m, uint64_t key) {
 
 static int map_grow(const art_allocator *a, sup_map *m, uint32_t cap) {
   sup_map bigger = {.cap = cap};
-  bigger.keys = art__sup_alloc(a, cap * sizeof *bigger.keys);
-  bigger.values = art__sup_alloc(a, cap * sizeof *bigger.values);
-  if (!bigger.keys || !bigger.values) {
-    art__sup_free(a, bigger.keys);
-    art__sup_free(a, bigger.values);
+  if (!(bigger.slots = art__sup_alloc(a, cap * sizeof *bigger.slots)))
     return ART_ENOMEM;
-  }
   for (uint32_t i = 0; i < m->cap; i++)
-    if (m->keys[i])
-      art__sup_map_put(&bigger, m->keys[i], m->values[i]);
+    if (m->slots[i].key)
+      art__sup_map_put(&bigger, m->slots[i].key, m->slots[i].value);
   art__sup_map_free(a, m);
   *m = bigger;
   return 0;
@@ -57,20 +52,19 @@ int art__sup_map_reserve(const art_allocator *a, sup_map *m, size_t n) {
 
 void art__sup_map_put(sup_map *m, uint64_t key, void *value) {
   uint32_t i = slot_of(m, key);
-  while (m->keys[i] && m->keys[i] != key)
+  while (m->slots[i].key && m->slots[i].key != key)
     i = (i + 1) & (m->cap - 1);
-  if (!m->keys[i])
+  if (!m->slots[i].key)
     m->count++;
-  m->keys[i] = key;
-  m->values[i] = value;
+  m->slots[i] = (sup_map_entry){key, value};
 }
 
 void *art__sup_map_get(const sup_map *m, uint64_t key) {
   if (!m->cap || !key)
     return NULL;
-  for (uint32_t i = slot_of(m, key); m->keys[i]; i = (i + 1) & (m->cap - 1))
-    if (m->keys[i] == key)
-      return m->values[i];
+  for (uint32_t i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+    if (m->slots[i].key == key)
+      return m->slots[i].value;
   return NULL;
 }
 
@@ -79,30 +73,27 @@ void *art__sup_map_take(sup_map *m, uint64_t key) {
   if (!m->cap || !key)
     return NULL;
   uint32_t mask = m->cap - 1, i = slot_of(m, key);
-  while (m->keys[i] != key) {
-    if (!m->keys[i])
+  while (m->slots[i].key != key) {
+    if (!m->slots[i].key)
       return NULL;
     i = (i + 1) & mask;
   }
-  void *value = m->values[i];
+  void *value = m->slots[i].value;
   m->count--;
-  for (uint32_t j = (i + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
-    uint32_t home = slot_of(m, m->keys[j]);
+  for (uint32_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+    uint32_t home = slot_of(m, m->slots[j].key);
     /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
     if (((j - home) & mask) >= ((j - i) & mask)) {
-      m->keys[i] = m->keys[j];
-      m->values[i] = m->values[j];
+      m->slots[i] = m->slots[j];
       i = j;
     }
   }
-  m->keys[i] = 0;
-  m->values[i] = NULL;
+  m->slots[i] = (sup_map_entry){0, NULL};
   return value;
 }
 
 void art__sup_map_free(const art_allocator *a, sup_map *m) {
-  art__sup_free(a, m->keys);
-  art__sup_free(a, m->values);
+  art__sup_free(a, m->slots);
   memset(m, 0, sizeof *m);
 }
 
