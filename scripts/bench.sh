@@ -13,7 +13,7 @@
 #                not a measurement
 #   --only ROW   run only ROW (and its 1-worker variant), e.g. --only pingpong; may be repeated.
 #                Rows: pingpong counting threadring big forkjoin skynet idle spawn sendhandle
-#                sup_restart sup_scale
+#                sup_restart sup_scale fanout
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -56,6 +56,7 @@ rows=(
   "sendhandle|Send+handle, 1 worker|1|10000000|ns/msg|1|15||"
   "sup_restart|Restart latency|2|100000|µs/restart|0.001|5|erlang|"
   "sup_scale|Supervisor scale: start|2|100000|ns/child|1|1000|erlang|"
+  "fanout|Broker fan-out|2|10000|ns/delivery|1|20|erlang|"
 )
 
 selected() {

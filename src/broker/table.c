@@ -154,10 +154,11 @@ static bool cache_insert(broker_table *t, broker_match *m) {
   for (uint32_t k = 0; k < CACHE_PROBES; k++) {
     _Atomic(broker_match *) *slot = &t->cache[(m->hash + k) & t->cache_mask];
     broker_match *expected = NULL;
-    /* Release: pairs with the acquire load in route(); the entry's contents are published with
-     * the pointer. */
-    if (atomic_compare_exchange_strong_explicit(slot, &expected, m, memory_order_release,
-                                                memory_order_relaxed)) {
+    /* Release: pairs with the acquire loads of slots (in route() and on failure here); the
+     * entry's contents are published with the pointer. Acquire on failure: the entry found is
+     * read below. */
+    if (atomic_compare_exchange_strong_explicit(slot, &expected, m, memory_order_acq_rel,
+                                                memory_order_acquire)) {
       atomic_fetch_add_explicit(&t->cache_used, 1, memory_order_relaxed);
       return true;
     }
