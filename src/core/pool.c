@@ -65,12 +65,7 @@ void *art__pool_alloc(art__pool *p, art__pool_cache *c) {
     return art__alloc_aligned(p->alloc, p->block_size);
   if (c && c->free) {
     c->count--;
-    art__node *n = pop_node(&c->free);
-    /* A freed block is usually cold (often freed on another core): start loading the next one
-     * now, so that a run of allocations (a fan-out) overlaps the misses with its work. */
-    if (c->free)
-      __builtin_prefetch(c->free, 1);
-    return n;
+    return pop_node(&c->free);
   }
   art__node *n = NULL;
   pthread_mutex_lock(&p->lock);
