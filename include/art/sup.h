@@ -343,6 +343,25 @@ ART_API int art_sup_start_child(art_system *sys, art_pid sup, const art_child_sp
 ART_API int art_sup_start_simple_child(art_system *sys, art_pid sup, void *arg, art_pid *pid);
 
 /**
+ * @brief Starts @p count instances of a simple_one_for_one supervisor's template in one
+ *        request (one round trip instead of @p count), in order, instance i with @p args[i]
+ *        (@p args NULL: NULL for every one). At the first that fails to start, the rest are
+ *        not started; those started before it stay.
+ * @param pids receives the pids (may be NULL; else room for @p count): ART_PID_NONE for those
+ *        not started.
+ * @param started receives how many started (may be NULL).
+ * @return 0 (all started, or @p count 0); the start error of the first that failed;
+ *         ART_ENOSPC (max_children would be exceeded: none started); ART_EPERM (not a
+ *         simple_one_for_one supervisor); ART_ENOMEM (also when the instances started but
+ *         their pids could not be returned: @p started tells); ART_ESRCH; ART_EDEADLK;
+ *         ART_ETIMEDOUT; ART_EINVAL (NULL sys, no supervisor, @p count too large for one
+ *         message).
+ * Thread safety: any thread but an actor's.
+ */
+ART_API int art_sup_start_simple_children(art_system *sys, art_pid sup, void *const *args,
+                                          size_t count, art_pid *pids, size_t *started);
+
+/**
  * @brief Stops a child with its shutdown policy and keeps its spec (a temporary child's spec
  *        is removed). Stopping a stopped child succeeds.
  * @return 0; ART_ENOENT (no such id); ART_EPERM (a simple_one_for_one supervisor: use

@@ -234,10 +234,47 @@ int art_sup_get_childspec(art_system *sys, art_pid sup, const char *id, art_chil
   return r.rc;
 }
 
-int art_sup_start_simple_child(art_system *sys, art_pid sup, void *arg, art_pid *pid) {
-  if (!sys || sup == ART_PID_NONE)
+int art_sup_start_simple_children(art_system *sys, art_pid sup, void *const *args, size_t count,
+                                  art_pid *pids, size_t *started) {
+  if (started)
+    *started = 0;
+  size_t max = (UINT32_MAX - 2 * sizeof(int64_t)) / sizeof(art_pid);
+  if (!sys || sup == ART_PID_NONE || count > max)
     return ART_EINVAL;
-  return call_result(sys, sup, SUP_REQ_START_SIMPLE, &arg, sizeof arg, pid);
+  if (count == 0)
+    return 0;
+  /* The request: the count, then the arguments (none: all NULL). */
+  size_t req_size = sizeof(uint64_t) + (args ? count * sizeof *args : 0);
+  size_t reply_size = 2 * sizeof(int64_t) + count * sizeof(art_pid);
+  uint64_t *req = malloc(req_size);
+  int64_t *reply = malloc(reply_size);
+  int rc = ART_ENOMEM;
+  if (req && reply) {
+    req[0] = count;
+    if (args)
+      memcpy(req + 1, args, count * sizeof *args);
+    art_call_reply rep = {.data = reply, .capacity = reply_size};
+    rc = art_call(sys, sup, SUP_REQ_START_SIMPLE, req, req_size, ART_FOREVER, &rep);
+    if (rc == 0 && (rep.type != SUP_REPLY || rep.size < 2 * sizeof(int64_t) || reply[1] < 0 ||
+                    (uint64_t)reply[1] > count))
+      rc = ART_EINVAL;
+    if (rc == 0) {
+      size_t n = (size_t)reply[1];
+      bool with_pids = rep.size == 2 * sizeof(int64_t) + n * sizeof(art_pid);
+      if (started)
+        *started = n;
+      for (size_t i = 0; pids && i < count; i++)
+        pids[i] = i < n && with_pids ? ((const art_pid *)(reply + 2))[i] : ART_PID_NONE;
+      rc = (int)reply[0];
+    }
+  }
+  free(req);
+  free(reply);
+  return rc;
+}
+
+int art_sup_start_simple_child(art_system *sys, art_pid sup, void *arg, art_pid *pid) {
+  return art_sup_start_simple_children(sys, sup, &arg, 1, pid, NULL);
 }
 
 int art_sup_terminate_child_pid(art_system *sys, art_pid sup, art_pid child) {

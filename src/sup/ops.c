@@ -144,6 +144,12 @@ static bool start_result(art_ctx *ctx, sup_state *s, sup_child *c, int rc) {
     if (op.remove_on_failure)
       art__sup_child_remove(s, c);
     return false;
+  case OP_START_SIMPLE: /* the instances before c stay; c and the rest (the newest) go */
+    art__sup_reply_instances(s, &op.reply_to, rc, op.failed, c);
+    while (s->last != c)
+      art__sup_child_remove(s, s->last);
+    art__sup_child_remove(s, c);
+    return false;
   default:                     /* OP_RESTART: the rest stay down, and this child is tried again */
     if (rc == ART_ESHUTDOWN) { /* the system is stopping: no point in trying again */
       art_exit_reason r = art_reason(ART_EXIT_SHUTDOWN);
@@ -453,6 +459,9 @@ static void op_finish(art_ctx *ctx, sup_state *s) {
     return;
   case OP_START_CHILD:
     art__sup_reply_rc(s, &op.reply_to, 0, op.failed->pid);
+    return;
+  case OP_START_SIMPLE:
+    art__sup_reply_instances(s, &op.reply_to, 0, op.failed, NULL);
     return;
   case OP_TERMINATE:
     art__sup_reply_rc(s, &op.reply_to, 0, ART_PID_NONE);

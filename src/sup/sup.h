@@ -37,7 +37,7 @@ enum {
   SUP_REQ_STOP,                /* art_sup_stop from a plain thread */
   SUP_REQ_WAIT,                /* wait until a start (or a rollback) is over */
   SUP_REQ_START_CHILD,         /* data: sup_start_req */
-  SUP_REQ_START_SIMPLE,        /* data: void *arg */
+  SUP_REQ_START_SIMPLE,        /* data: uint64_t count [, void *args[count]] */
   SUP_REQ_TERMINATE,           /* data: sup_id_req */
   SUP_REQ_TERMINATE_PID,       /* data: art_pid */
   SUP_REQ_RESTART,             /* data: sup_id_req */
@@ -130,12 +130,13 @@ typedef struct sup_pending {
 
 typedef enum op_kind {
   OP_NONE = 0,
-  OP_START,       /* the supervisor's own start, asynchronous part */
-  OP_RESTART,     /* a restart: stops by strategy, then starts */
-  OP_START_CHILD, /* a dynamic start (or restart_child) whose start is asynchronous */
-  OP_TERMINATE,   /* terminate_child */
-  OP_HEALTH_STOP, /* stop a child that failed its health checks, then handle it as an exit */
-  OP_SHUTDOWN,    /* stop everything, then exit */
+  OP_START,        /* the supervisor's own start, asynchronous part */
+  OP_RESTART,      /* a restart: stops by strategy, then starts */
+  OP_START_CHILD,  /* a dynamic start (or restart_child) */
+  OP_START_SIMPLE, /* simple_one_for_one instances, appended already, started in order */
+  OP_TERMINATE,    /* terminate_child */
+  OP_HEALTH_STOP,  /* stop a child that failed its health checks, then handle it as an exit */
+  OP_SHUTDOWN,     /* stop everything, then exit */
 } op_kind;
 
 typedef struct sup_op {
@@ -272,6 +273,10 @@ void art__sup_child_down(sup_state *s, sup_child *c);
 
 void art__sup_reply(sup_state *s, const art_msg *req, const void *data, size_t size);
 void art__sup_reply_rc(sup_state *s, const art_msg *req, int rc, art_pid pid);
+/* The answer to SUP_REQ_START_SIMPLE: int64_t error, int64_t started, then the pids of the
+ * instances from @p first up to @p end (excluded). */
+void art__sup_reply_instances(sup_state *s, const art_msg *req, int rc, sup_child *first,
+                              sup_child *end);
 /* The start is over (0 or the error): tell whoever waits for it. */
 void art__sup_start_finished(art_ctx *ctx, sup_state *s, int error);
 /* Checks a child spec (not the uniqueness of its id). @p sup: the supervisor's spec when

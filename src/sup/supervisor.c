@@ -131,27 +131,66 @@ static void do_start_child(art_ctx *ctx, sup_state *s, const art_msg *msg) {
   start_op(ctx, s, c, msg, true);
 }
 
+void art__sup_reply_instances(sup_state *s, const art_msg *req, int rc, sup_child *first,
+                              sup_child *end) {
+  size_t n = 0;
+  for (sup_child *c = first; c != end; c = c->next)
+    n++;
+  int64_t *reply = art__sup_alloc(&s->alloc, 2 * sizeof(int64_t) + n * sizeof(art_pid));
+  if (!reply) { /* they run, but their pids cannot be told */
+    int64_t head[2] = {rc ? rc : ART_ENOMEM, (int64_t)n};
+    art__sup_reply(s, req, head, sizeof head);
+    return;
+  }
+  reply[0] = rc;
+  reply[1] = (int64_t)n;
+  art_pid *pids = (art_pid *)(reply + 2);
+  for (sup_child *c = first; c != end; c = c->next)
+    *pids++ = c->pid;
+  art__sup_reply(s, req, reply, 2 * sizeof(int64_t) + n * sizeof(art_pid));
+  art__sup_free(&s->alloc, reply);
+}
+
+/* Appends the instances, then starts them in order as one operation. */
 static void do_start_simple(art_ctx *ctx, sup_state *s, const art_msg *msg) {
-  void *arg = NULL;
+  uint64_t count = 0;
+  if (msg->size >= sizeof count)
+    memcpy(&count, msg->data, sizeof count);
+  const char *args = (const char *)msg->data + sizeof count;
+  bool with_args = count <= UINT32_MAX && msg->size == sizeof count + count * sizeof(void *);
   int rc = 0;
   if (!is_simple(s))
     rc = ART_EPERM;
-  else if (msg->size != sizeof arg)
+  else if (count == 0 || (msg->size != sizeof count && !with_args))
     rc = ART_EINVAL;
-  else if (s->max_children && s->nchildren >= s->max_children)
+  else if (s->max_children && count > s->max_children - s->nchildren)
     rc = ART_ENOSPC;
+  sup_child *first = NULL;
+  for (uint64_t i = 0; rc == 0 && i < count; i++) {
+    void *arg = NULL;
+    if (with_args)
+      memcpy(&arg, args + i * sizeof arg, sizeof arg);
+    sup_child *c = art__sup_instance_new(s, arg);
+    if (!c) {
+      rc = ART_ENOMEM;
+      while (first && s->last != first) /* none of them started: undo */
+        art__sup_child_remove(s, s->last);
+      if (first)
+        art__sup_child_remove(s, first);
+      break;
+    }
+    art__sup_child_append(s, c);
+    first = first ? first : c;
+  }
   if (rc) {
-    art__sup_reply_rc(s, msg, rc, ART_PID_NONE);
+    art__sup_reply_instances(s, msg, rc, NULL, NULL);
     return;
   }
-  memcpy(&arg, msg->data, sizeof arg);
-  sup_child *c = art__sup_instance_new(s, arg);
-  if (!c) {
-    art__sup_reply_rc(s, msg, ART_ENOMEM, ART_PID_NONE);
-    return;
-  }
-  art__sup_child_append(s, c);
-  start_op(ctx, s, c, msg, true);
+  art__sup_op_begin(s, OP_START_SIMPLE, NULL, 0);
+  s->op.failed = s->op.cursor = first;
+  s->op.has_reply = true;
+  s->op.reply_to = *msg;
+  art__sup_op_run(ctx, s);
 }
 
 static void terminate(art_ctx *ctx, sup_state *s, sup_child *c, const art_msg *msg) {

@@ -161,6 +161,48 @@ static void test_simple_errors(void **unused) {
   destroy(sys);
 }
 
+/* Many instances in one request: in order, each with its argument; at a failure the rest are
+ * not started and those before it stay; max_children is checked for the whole batch. */
+static void test_simple_batch(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_child_spec tmpl = worker(NULL, ART_RESTART_PERMANENT);
+  art_sup_spec spec = simple_spec(&tmpl, ART_RESTART_PERMANENT);
+  spec.max_children = 5;
+  art_pid sup, pids[3];
+  size_t started = 99;
+  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  void *args[3] = {"a", "b", "c"};
+  assert_int_equal(art_sup_start_simple_children(sys, sup, args, 3, pids, &started), 0);
+  assert_int_equal(started, 3);
+  assert_string_equal(g_log, "+a +b +c");
+  art_sup_child_info info[3];
+  size_t n = 0;
+  assert_int_equal(art_sup_which_children(sys, sup, info, 3, &n), 0);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(info[i].pid, pids[i]);
+  for (int i = 0; i < 3; i++)
+    assert_true(art_is_alive(sys, pids[i]));
+  void *more[3] = {"d", "e", "f"};
+  assert_int_equal(art_sup_start_simple_children(sys, sup, more, 3, pids, &started), ART_ENOSPC);
+  assert_int_equal(started, 0);
+  void *failing[2] = {"d", "!x"};
+  g_log[0] = 0;
+  assert_int_equal(art_sup_start_simple_children(sys, sup, failing, 2, pids, &started), ART_ENOENT);
+  assert_int_equal(started, 1);
+  assert_true(art_is_alive(sys, pids[0]));
+  assert_int_equal(pids[1], ART_PID_NONE);
+  assert_string_equal(g_log, "+d");
+  art_sup_counts counts;
+  assert_int_equal(art_sup_count_children(sys, sup, &counts), 0);
+  assert_int_equal(counts.workers, 4);
+  assert_int_equal(art_sup_start_simple_children(sys, sup, args, 0, NULL, NULL), 0);
+  assert_int_equal(art_sup_start_simple_children(NULL, sup, args, 1, NULL, NULL), ART_EINVAL);
+  assert_int_equal(art_sup_stop(sys, sup, ART_FOREVER), 0);
+  assert_int_equal(art_sup_start_simple_children(sys, sup, args, 1, NULL, &started), ART_ESRCH);
+  destroy(sys);
+}
+
 /* The shutdown signals every instance at once with the template's policy and one timer: an
  * instance that ignores shutdown holds the others' stop no longer than the timeout. */
 static void test_simple_shutdown_at_once(void **unused) {
@@ -214,8 +256,9 @@ static void test_simple_many(void **unused) {
   art_pid sup;
   assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
   static art_pid pids[N];
-  for (int i = 0; i < N; i++)
-    assert_int_equal(art_sup_start_simple_child(sys, sup, NULL, &pids[i]), 0);
+  size_t started = 0;
+  assert_int_equal(art_sup_start_simple_children(sys, sup, NULL, N, pids, &started), 0);
+  assert_int_equal(started, N);
   for (int i = 0; i < N; i += 2) /* every other one fails and comes back */
     assert_int_equal(art_send(sys, pids[i], CMD_FAIL, NULL, 0), 0);
   art_system_run(sys);
@@ -269,9 +312,13 @@ static void test_max_children(void **unused) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_simple_basics), cmocka_unit_test(test_simple_policies),
-      cmocka_unit_test(test_simple_errors), cmocka_unit_test(test_simple_shutdown_at_once),
-      cmocka_unit_test(test_simple_many),   cmocka_unit_test(test_max_children),
+      cmocka_unit_test(test_simple_basics),
+      cmocka_unit_test(test_simple_policies),
+      cmocka_unit_test(test_simple_errors),
+      cmocka_unit_test(test_simple_batch),
+      cmocka_unit_test(test_simple_shutdown_at_once),
+      cmocka_unit_test(test_simple_many),
+      cmocka_unit_test(test_max_children),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
