@@ -224,6 +224,8 @@ static void stop_done(sup_state *s, sup_child *c, const art_exit_reason *reason)
 static void abandon(sup_state *s, sup_child *c) {
   art_exit_reason r = art_reason(ART_EXIT_TIMEOUT);
   art_event_copy_text(r.text, sizeof r.text, "stop overran: abandoned");
+  if (s->op.kind == OP_HEALTH_STOP) /* stop_done records nothing then; the overrun is news */
+    art__sup_emit(s, ART_EVENT_SUPERVISION_CHILD_STOPPED, c, c->pid, &r, 0, 0);
   stop_done(s, c, &r);
 }
 
@@ -246,8 +248,8 @@ static bool take_pending_exit(sup_state *s, art_pid pid, art_exit_reason *reason
   return false;
 }
 
-/* The signal a stop sends, and the timer that follows it (0: none; the kill for an actor, the
- * abandonment for a custom child). */
+/* The signal a stop sends, and the delay of the timer that follows it (negative: none): the
+ * kill for an actor, the abandonment for a custom child. */
 static const art_exit_reason *stop_signal(const sup_child *c, art_duration *timer) {
   static const art_exit_reason shutdown = {.kind = ART_EXIT_SHUTDOWN};
   *timer = -1;
@@ -537,15 +539,14 @@ bool art__sup_op_message(art_ctx *ctx, sup_state *s, const art_msg *msg) {
   switch (msg->type) {
   case SUP_MSG_TIMER: {
     uint64_t token;
-    memcpy(&token, msg->data, sizeof token);
-    if (s->op.timer && token == s->op.token)
+    if (art__sup_payload(msg, &token, sizeof token) && s->op.timer && token == s->op.token)
       stop_timer_fired(ctx, s);
     return true; /* a stale one is dropped */
   }
   case SUP_MSG_START_TIMEOUT: {
     uint64_t token;
-    memcpy(&token, msg->data, sizeof token);
-    if (s->op.starting && s->op.start_timer && token == s->op.start_token) {
+    if (art__sup_payload(msg, &token, sizeof token) && s->op.starting && s->op.start_timer &&
+        token == s->op.start_token) {
       s->op.start_timer = 0;
       /* Its start goes on on the host's thread; the kill takes effect when it returns, and
        * the host then stops and destroys the object if the start succeeded. */
@@ -661,6 +662,8 @@ void art__sup_backoff_over(art_ctx *ctx, sup_state *s, sup_child *c) {
 static bool auto_shutdown_due(sup_state *s) {
   if (s->auto_shutdown == ART_AUTO_SHUTDOWN_ANY_SIGNIFICANT)
     return true;
+  if (is_simple(s)) /* the instances share the template's significance */
+    return s->nchildren == 0;
   for (sup_child *c = s->first; c; c = c->next)
     if (c->spec->significant && c->status != CHILD_DOWN)
       return false;

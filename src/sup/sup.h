@@ -16,6 +16,8 @@
 #ifndef ART_SUP_SUP_H
 #define ART_SUP_SUP_H
 
+#include <string.h>
+
 #include "art/monitor.h"
 #include "art/sup.h"
 #include "art/timer.h"
@@ -198,6 +200,15 @@ typedef struct sup_state {
   art_exit_reason fatal_reason;
   bool lost_messages; /* a child's EXIT may be lost: a child found gone counts as stopped */
 } sup_state;
+
+/* Copies the payload of one of the supervisor's own messages; false if its size is not
+ * @p size (a stranger's message with the same type). */
+static inline bool art__sup_payload(const art_msg *msg, void *out, size_t size) {
+  if (msg->size != size)
+    return false;
+  memcpy(out, msg->data, size);
+  return true;
+}
 
 /* ---- table.c ------------------------------------------------------------------------------ */
 

@@ -366,14 +366,12 @@ static void handle_msg(art_ctx *ctx, sup_state *s, const art_msg *msg) {
     on_exit_msg(ctx, s, msg->data);
     return;
   case SUP_MSG_TRY_AGAIN:
-    memcpy(&u64, msg->data, sizeof u64);
-    c = art__sup_child_by_uid(s, u64);
+    c = art__sup_payload(msg, &u64, sizeof u64) ? art__sup_child_by_uid(s, u64) : NULL;
     if (c && !c->backoff_timer)
       art__sup_restart(ctx, s, c);
     return;
   case SUP_MSG_BACKOFF:
-    memcpy(&ref, msg->data, sizeof ref);
-    c = art__sup_child_by_uid(s, ref.uid);
+    c = art__sup_payload(msg, &ref, sizeof ref) ? art__sup_child_by_uid(s, ref.uid) : NULL;
     if (c && c->backoff_timer)
       art__sup_backoff_over(ctx, s, c);
     return;
@@ -383,12 +381,12 @@ static void handle_msg(art_ctx *ctx, sup_state *s, const art_msg *msg) {
     return;
   }
   case SUP_MSG_HEALTH_TICK:
-    memcpy(&ref, msg->data, sizeof ref);
-    art__sup_health_tick(ctx, s, &ref);
+    if (art__sup_payload(msg, &ref, sizeof ref))
+      art__sup_health_tick(ctx, s, &ref);
     return;
   case SUP_MSG_HEALTH_TIMEOUT:
-    memcpy(&u64, msg->data, sizeof u64);
-    art__sup_health_timeout(ctx, s, u64);
+    if (art__sup_payload(msg, &u64, sizeof u64))
+      art__sup_health_timeout(ctx, s, u64);
     return;
   case ART__MSG_HEALTH_ANSWER:
     art__sup_health_answer(ctx, s, msg);
@@ -402,7 +400,7 @@ static void handle_msg(art_ctx *ctx, sup_state *s, const art_msg *msg) {
 
 static int sup_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   sup_state *s = state;
-  if (msg->type == SUP_MSG_BEGIN_ROLLBACK) {
+  if (msg->type == SUP_MSG_BEGIN_ROLLBACK && s->rollback && msg->sender == s->self) {
     art_exit_reason r = art_reason(ART_EXIT_NORMAL);
     art__sup_begin_shutdown(ctx, s, &r, NULL);
   } else if (msg->type == SUP_REQ_WAIT) {

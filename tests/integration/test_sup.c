@@ -353,6 +353,32 @@ static void test_dynamic_api(void **unused) {
   destroy(sys);
 }
 
+/* Messages from strangers, some with the types the supervisor uses among its own actors
+ * ('SU' in the high half), with and without payloads, change nothing (but the one that is
+ * art_sup_stop's request from an actor, 0x53550004). */
+static void test_stray_messages(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_child_spec kids[2] = {worker("a", ART_RESTART_PERMANENT), worker("b", ART_RESTART_PERMANENT)};
+  art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ONE, 1, ART_SEC(5), kids, 2);
+  art_pid sup;
+  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  uint64_t junk[4] = {1, 2, 3, 4};
+  for (uint32_t type = 0x53550000u; type < 0x53550030u; type++)
+    for (size_t size = 0; size <= sizeof junk && type != 0x53550004u; size += 8)
+      assert_int_equal(art_send(sys, sup, type, size ? junk : NULL, size), 0);
+  assert_int_equal(art_send(sys, sup, 77, junk, sizeof junk), 0);
+  art_system_run(sys);
+  assert_true(art_is_alive(sys, sup));
+  g_log[0] = 0;
+  tell(sys, sup, "b", CMD_FAIL);
+  assert_string_equal(g_log, "-b +b");
+  art_sup_counts counts;
+  assert_int_equal(art_sup_count_children(sys, sup, &counts), 0);
+  assert_int_equal(counts.active, 2);
+  destroy(sys);
+}
+
 /* The system's shutdown stops a tree; nothing leaks. */
 static void test_system_shutdown(void **unused) {
   (void)unused;
@@ -380,6 +406,7 @@ int main(void) {
       cmocka_unit_test(test_start_failure_rolls_back),
       cmocka_unit_test(test_invalid_specs),
       cmocka_unit_test(test_dynamic_api),
+      cmocka_unit_test(test_stray_messages),
       cmocka_unit_test(test_system_shutdown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
