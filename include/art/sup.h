@@ -182,9 +182,9 @@ typedef struct art_health_spec {
 } art_health_spec;
 
 /**
- * The type of a health check, a runtime message: the runtime answers it for the actor (see
- * art_actor_ops.health), handlers never see it. Defined for reading mailbox events and dead
- * letters.
+ * The type of a health check, a runtime message (in the range of ART_MSG_RESERVED): the
+ * runtime answers it for the actor (see art_actor_ops.health); handlers never see it, and
+ * sending it is the supervisor's business.
  */
 #define ART_MSG_HEALTH_CHECK 0xFFFF0004u
 

@@ -116,6 +116,16 @@ static inline art_sup_spec sup_spec(art_sup_strategy strategy, uint32_t intensit
   return s;
 }
 
+/* The defaults (art_sup_spec_init: one_for_one, intensity 1 in 5 s, malloc) with @p children,
+ * for tests with real threads. */
+static inline art_sup_spec default_spec(const art_child_spec *children, size_t n) {
+  art_sup_spec s;
+  art_sup_spec_init(&s);
+  s.children = children;
+  s.child_count = n;
+  return s;
+}
+
 /* which_children's entry for @p id (state UNDEFINED and no pid if there is none). */
 static inline art_sup_child_info info_of(art_system *sys, art_pid sup, const char *id) {
   art_sup_child_info info[64];

@@ -297,10 +297,7 @@ static void test_blocking_start(void **unused) {
   ctl c = {0};
   atomic_store(&c.hold_start, true);
   art_child_spec kids[1] = {custom("k", &c, ART_RESTART_PERMANENT)};
-  art_sup_spec spec;
-  art_sup_spec_init(&spec);
-  spec.children = kids;
-  spec.child_count = 1;
+  art_sup_spec spec = default_spec(kids, 1);
   start_job job = {.sys = sys, .spec = &spec, .rc = 1};
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, start_thread, &job), 0);
@@ -327,10 +324,7 @@ static void test_blocking_stop(void **unused) {
   ctl c = {0};
   art_child_spec kids[1] = {custom("k", &c, ART_RESTART_PERMANENT)};
   kids[0].shutdown = (art_shutdown){.kind = ART_SHUTDOWN_GRACEFUL, .timeout = ART_SEC(3600)};
-  art_sup_spec spec;
-  art_sup_spec_init(&spec);
-  spec.children = kids;
-  spec.child_count = 1;
+  art_sup_spec spec = default_spec(kids, 1);
   start_job job = {.sys = sys, .spec = &spec, .rc = 1, .stop_timeout = ART_FOREVER};
   assert_int_equal(art_sup_start(sys, &spec, &job.sup), 0);
   atomic_store(&c.hold_stop, true);
@@ -355,10 +349,7 @@ static void test_stop_infinity(void **unused) {
   ctl c = {0};
   art_child_spec kids[1] = {custom("k", &c, ART_RESTART_PERMANENT)};
   kids[0].shutdown.kind = ART_SHUTDOWN_INFINITY;
-  art_sup_spec spec;
-  art_sup_spec_init(&spec);
-  spec.children = kids;
-  spec.child_count = 1;
+  art_sup_spec spec = default_spec(kids, 1);
   start_job job = {.sys = sys, .spec = &spec, .rc = 1, .stop_timeout = ART_FOREVER};
   assert_int_equal(art_sup_start(sys, &spec, &job.sup), 0);
   atomic_store(&c.hold_stop, true);
@@ -383,10 +374,7 @@ static void test_start_timeout(void **unused) {
   atomic_store(&c.hold_start, true);
   art_child_spec kids[1] = {custom("k", &c, ART_RESTART_PERMANENT)};
   kids[0].start_timeout = ART_MSEC(20);
-  art_sup_spec spec;
-  art_sup_spec_init(&spec);
-  spec.children = kids;
-  spec.child_count = 1;
+  art_sup_spec spec = default_spec(kids, 1);
   art_pid sup = ART_PID_NONE;
   assert_int_equal(art_sup_start(sys, &spec, &sup), ART_ETIMEDOUT);
   assert_true(atomic_load(&c.in_start));
@@ -407,10 +395,7 @@ static void test_stop_abandoned(void **unused) {
   art_child_spec kids[2] = {worker("a", ART_RESTART_PERMANENT),
                             custom("k", &c, ART_RESTART_PERMANENT)};
   kids[1].shutdown = (art_shutdown){.kind = ART_SHUTDOWN_GRACEFUL, .timeout = ART_MSEC(20)};
-  art_sup_spec spec;
-  art_sup_spec_init(&spec);
-  spec.children = kids;
-  spec.child_count = 2;
+  art_sup_spec spec = default_spec(kids, 2);
   art_pid sup;
   assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
   atomic_store(&c.hold_stop, true);

@@ -181,10 +181,7 @@ static void test_health_timeout_actor(void **unused) {
   kids[0].health =
       (art_health_spec){.interval = ART_MSEC(5), .timeout = ART_MSEC(5), .threshold = 2};
   kids[0].shutdown.kind = ART_SHUTDOWN_IMMEDIATE;
-  art_sup_spec spec;
-  art_sup_spec_init(&spec);
-  spec.children = kids;
-  spec.child_count = 1;
+  art_sup_spec spec = default_spec(kids, 1);
   art_pid sup;
   assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
   art_pid s = pid_of(sys, sup, "s");
@@ -209,11 +206,8 @@ static void test_health_timeout_custom(void **unused) {
   kids[0].health =
       (art_health_spec){.interval = ART_MSEC(5), .timeout = ART_MSEC(5), .threshold = 2};
   kids[0].shutdown.kind = ART_SHUTDOWN_IMMEDIATE;
-  art_sup_spec spec;
-  art_sup_spec_init(&spec);
+  art_sup_spec spec = default_spec(kids, 1);
   spec.intensity = 100;
-  spec.children = kids;
-  spec.child_count = 1;
   art_pid sup;
   atomic_store(&c.hold_health, true);
   assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
