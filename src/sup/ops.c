@@ -211,7 +211,14 @@ static bool goes_when_stopped(const sup_state *s, const sup_child *c) {
 static void stop_done(sup_state *s, sup_child *c, const art_exit_reason *reason) {
   art_pid pid = c->pid;
   art__sup_child_down(s, c);
-  art__sup_clear_pid(s, c);
+  if (s->op.kind == OP_SHUTDOWN && !goes_when_stopped(s, c)) {
+    /* The exit frees the pid map whole: leaving the entry (art__sup_child_by_pid sees that the
+     * pid is no longer the child's) spares a supervisor of many children a miss per child. */
+    c->pid = ART_PID_NONE;
+    c->status = CHILD_DOWN;
+  } else {
+    art__sup_clear_pid(s, c);
+  }
   if (s->op.kind == OP_HEALTH_STOP)
     return;
   art__sup_emit(s, ART_EVENT_SUPERVISION_CHILD_STOPPED, c, pid, reason, 0, 0);

@@ -161,12 +161,14 @@ static uint64_t id_hash(const char *id) {
 }
 
 int art__sup_child_add(sup_state *s, sup_child *c) {
-  if (art__sup_child_by_id(s, c->spec->id))
-    return ART_EEXIST;
   if (art__sup_map_reserve(&s->alloc, &s->by_id, s->by_id.count + 1) != 0)
     return ART_ENOMEM;
   uint64_t h = id_hash(c->spec->id);
-  c->same_hash = art__sup_map_get(&s->by_id, h);
+  sup_child *head = art__sup_map_get(&s->by_id, h);
+  for (sup_child *same = head; same; same = same->same_hash)
+    if (strcmp(same->spec->id, c->spec->id) == 0)
+      return ART_EEXIST;
+  c->same_hash = head;
   art__sup_map_put(&s->by_id, h, c);
   c->indexed = true;
   art__sup_child_append(s, c);
@@ -228,7 +230,8 @@ sup_child *art__sup_child_by_id(sup_state *s, const char *id) {
 }
 
 sup_child *art__sup_child_by_pid(sup_state *s, art_pid pid) {
-  return art__sup_map_get(&s->by_pid, pid);
+  sup_child *c = art__sup_map_get(&s->by_pid, pid);
+  return c && c->pid == pid ? c : NULL; /* not a pid a shutdown left behind (ops.c) */
 }
 
 sup_child *art__sup_child_by_uid(sup_state *s, uint64_t uid) {
@@ -274,6 +277,9 @@ void art__sup_clear_pid(sup_state *s, sup_child *c) {
 }
 
 void art__sup_state_free(sup_state *s) {
+  art__sup_map_free(&s->alloc, &s->by_id); /* all go: no need to take them out one by one */
+  for (sup_child *c = s->first; c; c = c->next)
+    c->indexed = false;
   while (s->first)
     art__sup_child_remove(s, s->first);
   while (s->pending) {
@@ -283,7 +289,6 @@ void art__sup_state_free(sup_state *s) {
   }
   art__sup_free(&s->alloc, s->op.stops);
   art__sup_window_free(&s->alloc, &s->window);
-  art__sup_map_free(&s->alloc, &s->by_id);
   art__sup_map_free(&s->alloc, &s->by_pid);
   art__sup_map_free(&s->alloc, &s->by_ref);
   art_allocator a = s->alloc;
