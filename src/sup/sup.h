@@ -249,7 +249,8 @@ void art__sup_map_free(const art_allocator *a, sup_map *m);
 
 /* ---- window.c ----------------------------------------------------------------------------- */
 
-/* Records a restart at @p now; true if the restarts in the window now exceed the limit. */
+/* Records a restart at @p now; *exceeded: the restarts in the window now exceed the limit.
+ * @return 0 or ART_ENOMEM (the window's first use allocates it). */
 int art__sup_window_add(const art_allocator *a, sup_window *w, int64_t now, bool *exceeded);
 void art__sup_window_free(const art_allocator *a, sup_window *w);
 /* The delay before the next restart of @p c (0 without backoff); advances its step. */
@@ -279,6 +280,8 @@ void art__sup_backoff_over(art_ctx *ctx, sup_state *s, sup_child *c);
 void art__sup_child_running(sup_state *s, sup_child *c);
 /* The child stopped or failed: disarm what belongs to its run. */
 void art__sup_child_down(sup_state *s, sup_child *c);
+/* The timeout a child's stop is given by its shutdown policy (ART_FOREVER: infinity). */
+art_duration art__sup_stop_timeout(const art_child_spec *spec);
 
 /* ---- supervisor.c ------------------------------------------------------------------------ */
 
@@ -290,12 +293,6 @@ void art__sup_reply_instances(sup_state *s, const art_msg *req, int rc, sup_chil
                               sup_child *end);
 /* The start is over (0 or the error): tell whoever waits for it. */
 void art__sup_start_finished(art_ctx *ctx, sup_state *s, int error);
-/* Checks a child spec (not the uniqueness of its id). @p sup: the supervisor's spec when
- * known (its auto_shutdown decides whether the child may be significant; a simple_one_for_one
- * template needs no id). */
-int art__sup_check_child(const art_child_spec *spec, const art_sup_spec *sup);
-/* Checks a supervisor spec and its children. */
-int art__sup_check_spec(const art_sup_spec *spec);
 /* Spawns a supervisor for @p spec. With @p parent, from an actor's callback: linked to it,
  * which becomes the parent. @p may_wait: the caller can block (a plain thread), so a failed
  * start waits for the rollback and an asynchronous start for its end. @p pending (may be
@@ -309,8 +306,6 @@ int art__sup_launch(art_system *sys, const art_sup_spec *spec, art_pid parent, b
 /* Spawns the actor that hosts custom child @p c, linked to the supervisor; it reports its
  * start with SUP_MSG_CHILD_STARTED / _FAILED. */
 int art__sup_host_spawn(sup_state *s, const sup_child *c, art_pid *pid);
-/* The timeout a custom child's stop is given. */
-art_duration art__sup_stop_timeout(const art_child_spec *spec);
 
 /* ---- health.c ----------------------------------------------------------------------------- */
 
@@ -319,5 +314,14 @@ void art__sup_health_disarm(sup_state *s, sup_child *c);
 void art__sup_health_tick(art_ctx *ctx, sup_state *s, const sup_child_ref *ref);
 void art__sup_health_answer(art_ctx *ctx, sup_state *s, const art_msg *msg);
 void art__sup_health_timeout(art_ctx *ctx, sup_state *s, uint64_t correlation);
+
+/* ---- api.c -------------------------------------------------------------------------------- */
+
+/* Checks a child spec (not the uniqueness of its id). @p sup: the supervisor's spec when
+ * known (its auto_shutdown decides whether the child may be significant; a simple_one_for_one
+ * template needs no id). */
+int art__sup_check_child(const art_child_spec *spec, const art_sup_spec *sup);
+/* Checks a supervisor spec and its children. */
+int art__sup_check_spec(const art_sup_spec *spec);
 
 #endif /* ART_SUP_SUP_H */
