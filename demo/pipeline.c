@@ -105,22 +105,23 @@ static uint32_t job_kind(uint32_t id) {
   return (uint32_t)(mix64(id) % DEMO_KINDS);
 }
 
-/* The state of the actors that need only the pipeline. */
-typedef struct actor_base {
-  demo_pipeline *p;
-} actor_base;
-
-static int base_start(art_ctx *ctx, void *state, void *args) {
-  (void)ctx;
-  ((actor_base *)state)->p = args;
-  return 0;
+/* Publishes on "<prefix>.<kind name>". */
+static void publish_by_kind(demo_pipeline *p, const char *prefix, uint32_t kind, uint32_t type,
+                            const void *data, size_t size) {
+  char topic[64];
+  snprintf(topic, sizeof topic, "%s.%s", prefix, demo_kind_name(kind));
+  art_publish(p->broker, topic, type, data, size, NULL);
 }
 
 /* ---- worker ----------------------------------------------------------------------------- */
 
+/* A worker's state: the pipeline it works for. */
+typedef struct worker {
+  demo_pipeline *p;
+} worker;
+
 static int worker_start(art_ctx *ctx, void *state, void *args) {
-  base_start(ctx, state, args);
-  demo_pipeline *p = args;
+  demo_pipeline *p = ((worker *)state)->p = args;
   art_pid self = art_self(ctx);
   /* The dispatcher may be restarting and miss this: it also learns of a worker from its
    * results, and after its own restart the workers restart too and announce themselves. */
@@ -129,7 +130,7 @@ static int worker_start(art_ctx *ctx, void *state, void *args) {
 }
 
 static int worker_handle(art_ctx *ctx, void *state, const art_msg *msg) {
-  demo_pipeline *p = ((actor_base *)state)->p;
+  demo_pipeline *p = ((worker *)state)->p;
   if (msg->type != MSG_ASSIGN || msg->size != sizeof(demo_job))
     return 0;
   demo_job job;
@@ -143,9 +144,7 @@ static int worker_handle(art_ctx *ctx, void *state, const art_msg *msg) {
       .id = job.id, .kind = job.kind, .value = do_job(&job), .worker = art_self(ctx)};
   /* The ledger is the record: the job is done once it is there, whoever hears of it. */
   demo_ledger_complete(&p->ledger, job.id, result.value);
-  char topic[32];
-  snprintf(topic, sizeof topic, "jobs.done.%s", demo_kind_name(job.kind));
-  art_publish(p->broker, topic, MSG_DONE, &result, sizeof result, NULL);
+  publish_by_kind(p, "jobs.done", job.kind, MSG_DONE, &result, sizeof result);
   return 0;
 }
 
@@ -355,10 +354,8 @@ static int producer_handle(art_ctx *ctx, void *state, const art_msg *msg) {
     if (id == UINT32_MAX)
       return 0;
     demo_job job = {.id = id, .kind = job_kind(id)};
-    char topic[32];
-    snprintf(topic, sizeof topic, "jobs.submit.%s", demo_kind_name(job.kind));
     /* With no dispatcher listening this is a dead letter; the ledger keeps the job. */
-    art_publish(p->broker, topic, MSG_JOB, &job, sizeof job, NULL);
+    publish_by_kind(p, "jobs.submit", job.kind, MSG_JOB, &job, sizeof job);
   }
   return 0;
 }
@@ -420,7 +417,7 @@ void demo_pipeline_init(demo_pipeline *p, const demo_settings *settings) {
   uint32_t n = settings->workers < DEMO_MAX_WORKERS ? settings->workers : DEMO_MAX_WORKERS;
   for (uint32_t i = 0; i < n; i++) {
     snprintf(p->worker_ids[i], sizeof p->worker_ids[i], "worker-%u", i + 1);
-    p->worker_specs[i] = actor_child(p->worker_ids[i], &worker_ops, sizeof(actor_base), p);
+    p->worker_specs[i] = actor_child(p->worker_ids[i], &worker_ops, sizeof(worker), p);
   }
   /* Workers fail by design, at a rate the settings give: twice that many restarts a second
    * (ten at least) are routine; a burst beyond is a storm that the pipeline above handles by
