@@ -138,7 +138,7 @@ static inline int bench_main_extra(const char *name, const char *unit, const ben
   }
   qsort(ns, o->runs, sizeof *ns, bench_compare_double);
   double median = o->runs % 2 ? ns[o->runs / 2] : (ns[o->runs / 2 - 1] + ns[o->runs / 2]) / 2.0;
-  char fields[128] = "";
+  char fields[256] = "";
   if (extra)
     extra(ctx, fields, sizeof fields);
   if (strcmp(bench_monitor, "default") != 0) {

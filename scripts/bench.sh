@@ -267,8 +267,13 @@ table=$(
         "$(cell "$id" caf peak_rss_kb 0.0009765625) | $(cell "$id" erlang peak_rss_kb 0.0009765625) | | | - | - |"
     fi
     if [[ $id == sup_scale ]]; then
-      # The same runs stop the supervisor too: the stop's figure is in its own fields.
+      # The same runs stop the supervisor, then start and stop a simple_one_for_one one: their
+      # figures are in fields of their own.
       table_row "$id" "Supervisor scale: stop" "$unit" stop_median_ns "$scale" "$target"
+      table_row "$id" "Supervisor scale, simple_one_for_one: start" "$unit" \
+        simple_start_median_ns "$scale" "$target"
+      table_row "$id" "Supervisor scale, simple_one_for_one: stop" "$unit" \
+        simple_stop_median_ns "$scale" "$target"
     fi
   done
 )
