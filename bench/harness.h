@@ -109,6 +109,12 @@ static inline int bench_compare_double(const void *x, const void *y) {
   return a < b ? -1 : a > b;
 }
 
+/* Sorts the @p n (> 0) values of @p v and returns their median. */
+static inline double bench_median(double *v, size_t n) {
+  qsort(v, n, sizeof *v, bench_compare_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
 /* One measured run: returns the time per unit in ns, or a negative value if the run's result
  * was wrong (it has printed why). */
 typedef double (*bench_run_fn)(void *ctx, uint64_t n);
@@ -136,8 +142,7 @@ static inline int bench_main_extra(const char *name, const char *unit, const ben
     }
     fprintf(stderr, "%s: run %" PRIu32 ": %.1f %s\n", name, i + 1, ns[i], unit);
   }
-  qsort(ns, o->runs, sizeof *ns, bench_compare_double);
-  double median = o->runs % 2 ? ns[o->runs / 2] : (ns[o->runs / 2 - 1] + ns[o->runs / 2]) / 2.0;
+  double median = bench_median(ns, o->runs);
   char fields[256] = "";
   if (extra)
     extra(ctx, fields, sizeof fields);

@@ -42,7 +42,7 @@ typedef struct bench {
   uint64_t quota;    /* restarts to measure in this round */
   uint64_t measured; /* restarts measured in this run */
   int64_t failed_ns; /* when the previous instance failed; 0 at the start of a round */
-  int64_t *latency;  /* one per restart of the run */
+  double *latency;   /* one per restart of the run, ns */
   sem_t round_done;
 } bench;
 
@@ -58,7 +58,7 @@ static int child_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   if (msg->type != MSG_UP)
     return ART_EINVAL;
   if (b->failed_ns) {
-    b->latency[b->measured++] = art_now_monotonic() - b->failed_ns;
+    b->latency[b->measured++] = (double)(art_now_monotonic() - b->failed_ns);
     if (--b->quota == 0) { /* the round is over: this instance stays */
       b->failed_ns = 0;
       sem_post(&b->round_done);
@@ -70,11 +70,6 @@ static int child_handle(art_ctx *ctx, void *state, const art_msg *msg) {
 }
 
 static const art_actor_ops child_ops = {.pre_start = child_pre_start, .handle = child_handle};
-
-static int compare_i64(const void *x, const void *y) {
-  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-  return a < b ? -1 : a > b;
-}
 
 /* child_restarted events so far; 0 when the monitor cannot tell (--monitor off). */
 static uint64_t restarted_events(art_system *sys) {
@@ -109,9 +104,7 @@ static double run(void *ctx, uint64_t n) {
             b->measured, events, n);
     return -1;
   }
-  qsort(b->latency, n, sizeof *b->latency, compare_i64);
-  return n % 2 ? (double)b->latency[n / 2]
-               : ((double)b->latency[n / 2 - 1] + (double)b->latency[n / 2]) / 2.0;
+  return bench_median(b->latency, n);
 }
 
 int main(int argc, char **argv) {

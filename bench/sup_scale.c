@@ -166,8 +166,7 @@ static double run(void *ctx, uint64_t n) {
 static size_t print_figures(char *buf, size_t len, const char *name, figures *f) {
   uint32_t k = f->count - 1;
   double *v = f->ns + 1;
-  qsort(v, k, sizeof *v, bench_compare_double);
-  double median = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2.0;
+  double median = bench_median(v, k);
   int written = snprintf(buf, len, " %s_median_ns=%.1f %s_min_ns=%.1f", name, median, name, v[0]);
   return written < 0 ? 0 : (size_t)written < len ? (size_t)written : len;
 }

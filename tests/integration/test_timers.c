@@ -404,6 +404,16 @@ static int arrival_handle(art_ctx *ctx, void *state, const art_msg *msg) {
 
 static const art_actor_ops arrival_ops = {.handle = arrival_handle};
 
+static art_pid spawn_arrival(art_system *sys, arrival *a) {
+  atomic_init(&a->count, 0);
+  atomic_init(&a->at, 0);
+  atomic_init(&a->wrong, 0);
+  art_spawn_opts o = {.ops = &arrival_ops, .state = a};
+  art_pid pid;
+  assert_int_equal(art_spawn(sys, &o, &pid), 0);
+  return pid;
+}
+
 /* With worker threads: a 20 ms timer arrives, not before 20 ms; a 10 s timer is cancelled
  * (and so never delivered; the system is destroyed well before it would fire). */
 static void test_real_clock(void **unused) {
@@ -411,12 +421,7 @@ static void test_real_clock(void **unused) {
   art_test_alloc ta;
   art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
   arrival a;
-  atomic_init(&a.count, 0);
-  atomic_init(&a.at, 0);
-  atomic_init(&a.wrong, 0);
-  art_spawn_opts o = {.ops = &arrival_ops, .state = &a};
-  art_pid pid;
-  assert_int_equal(art_spawn(sys, &o, &pid), 0);
+  art_pid pid = spawn_arrival(sys, &a);
   int64_t now = art_system_now(sys);
   int64_t mono = art_now_monotonic();
   assert_true(now > 0 && now <= mono);
@@ -443,12 +448,7 @@ static void test_real_clock_after_cancel(void **unused) {
   art_test_alloc ta;
   art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
   arrival a;
-  atomic_init(&a.count, 0);
-  atomic_init(&a.at, 0);
-  atomic_init(&a.wrong, 0);
-  art_spawn_opts o = {.ops = &arrival_ops, .state = &a};
-  art_pid pid;
-  assert_int_equal(art_spawn(sys, &o, &pid), 0);
+  art_pid pid = spawn_arrival(sys, &a);
   art_timer t = 0;
   assert_int_equal(art_send_after(sys, pid, ART_SEC(3600), 6, NULL, 0, &t), 0);
   assert_int_equal(art_timer_cancel(sys, t), 0);

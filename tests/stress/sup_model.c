@@ -328,27 +328,24 @@ int sm_terminate_child(sm_model *m, uint32_t node, uint32_t child) {
   return 0;
 }
 
+/* restart_child's and delete_child's error cases: the child must exist and be stopped. */
+static int find_stopped(sm_model *m, uint32_t node, uint32_t child, sm_child **out) {
+  sm_child *c = *out = find(m, node, child);
+  return !c ? ART_ENOENT : c->running ? ART_EBUSY : c->restarting ? ART_EAGAIN : 0;
+}
+
 int sm_restart_child(sm_model *m, uint32_t node, uint32_t child) {
-  sm_child *c = find(m, node, child);
-  if (!c)
-    return ART_ENOENT;
-  if (c->running)
-    return ART_EBUSY;
-  if (c->restarting)
-    return ART_EAGAIN;
-  return start_one(m, node, c);
+  sm_child *c;
+  int rc = find_stopped(m, node, child, &c);
+  return rc ? rc : start_one(m, node, c);
 }
 
 int sm_delete_child(sm_model *m, uint32_t node, uint32_t child) {
-  sm_child *c = find(m, node, child);
-  if (!c)
-    return ART_ENOENT;
-  if (c->running)
-    return ART_EBUSY;
-  if (c->restarting)
-    return ART_EAGAIN;
-  remove_child(m, node, child);
-  return 0;
+  sm_child *c;
+  int rc = find_stopped(m, node, child, &c);
+  if (rc == 0)
+    remove_child(m, node, child);
+  return rc;
 }
 
 int sm_start_child(sm_model *m, uint32_t node, uint32_t child) {

@@ -10,7 +10,7 @@
 %% comes from +S; parse/1 checks that it matches --workers.
 -module(bench_harness).
 -export([parse/1, parse/2, main_loop/4, main_loop/5, fail/2, now_ns/0, peak_rss_kb/0,
-         wait_process_count/1]).
+         wait_process_count/1, median/1]).
 
 %% Returns #{workers, runs, n} from the arguments after -extra; halts with status 2 on a bad
 %% argument.
@@ -61,15 +61,19 @@ main_loop(Name, Unit, #{workers := W, runs := Runs, n := N}, Run, Extra) ->
                    io:format(standard_error, "~s (erlang): run ~B: ~.1f ~s~n", [Name, I, float(X), Unit]),
                    X
                end || I <- lists:seq(1, Runs)],
-    Sorted = lists:sort(Figures),
-    K = length(Sorted),
-    Median = case K rem 2 of
-                 1 -> lists:nth(K div 2 + 1, Sorted);
-                 0 -> (lists:nth(K div 2, Sorted) + lists:nth(K div 2 + 1, Sorted)) / 2
-             end,
     io:format("~s workers=~B runs=~B n=~B median_ns=~.1f min_ns=~.1f unit=~s~s~n",
-              [Name, W, Runs, N, float(Median), float(hd(Sorted)), Unit, Extra()]),
+              [Name, W, Runs, N, float(median(Figures)), float(lists:min(Figures)), Unit,
+               Extra()]),
     halt(0).
+
+%% The median of a non-empty list of numbers.
+median(Values) ->
+    Sorted = lists:sort(Values),
+    K = length(Sorted),
+    case K rem 2 of
+        1 -> lists:nth(K div 2 + 1, Sorted);
+        0 -> (lists:nth(K div 2, Sorted) + lists:nth(K div 2 + 1, Sorted)) / 2
+    end.
 
 %% The peak resident set of the VM in KiB (VmHWM, what getrusage's ru_maxrss reports).
 peak_rss_kb() ->

@@ -31,11 +31,7 @@ run(N) ->
         N -> ok;
         M -> bench_harness:fail("sup_restart (erlang): ~B restarts measured, expected ~B", [M, N])
     end,
-    Sorted = lists:sort([atomics:get(Shared, ?LATENCY(K)) || K <- lists:seq(1, N)]),
-    case N rem 2 of
-        1 -> lists:nth(N div 2 + 1, Sorted);
-        0 -> (lists:nth(N div 2, Sorted) + lists:nth(N div 2 + 1, Sorted)) / 2
-    end.
+    bench_harness:median([atomics:get(Shared, ?LATENCY(K)) || K <- lists:seq(1, N)]).
 
 rounds(_, N, Done) when Done >= N -> ok;
 rounds(Shared, N, Done) ->

@@ -60,14 +60,8 @@ extra_fields() ->
 
 fields(Key) ->
     [_WarmUp | Runs] = lists:reverse(get(Key)),
-    Sorted = lists:sort(Runs),
-    K = length(Sorted),
-    Median = case K rem 2 of
-                 1 -> lists:nth(K div 2 + 1, Sorted);
-                 0 -> (lists:nth(K div 2, Sorted) + lists:nth(K div 2 + 1, Sorted)) / 2
-             end,
     io_lib:format(" ~s_median_ns=~.1f ~s_min_ns=~.1f",
-                  [Key, float(Median), Key, float(hd(Sorted))]).
+                  [Key, float(bench_harness:median(Runs)), Key, float(lists:min(Runs))]).
 
 %% The supervisors' init/1 and the children's (gen_servers): one module plays both.
 init({sup, N}) ->
