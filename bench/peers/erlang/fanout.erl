@@ -2,14 +2,14 @@
 %% sends each of 10,000 messages to 1,000 subscriber processes (the pids in a list, which is
 %% what a topic with 1,000 subscribers resolves to; the topic matching of bench/fanout.c has no
 %% counterpart here, so this is the floor an Erlang broker would start from); time per
-%% delivery. The same flow control as bench/fanout.c: windows of 1,000 messages, each closed by
+%% delivery. The same flow control as bench/fanout.c: windows of 100 messages, each closed by
 %% one acknowledgement per subscriber; every subscriber checks that it got every message, in
 %% order.
 -module(fanout).
 -export([main/0]).
 
 -define(SUBSCRIBERS, 1000).
--define(WINDOW, 1000).
+-define(WINDOW, 100).
 
 main() ->
     O = bench_harness:parse(10000),
