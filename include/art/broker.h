@@ -260,8 +260,11 @@ typedef struct art_broker_stats {
   uint64_t replies;          /**< replies handed to a requester */
   uint64_t late_replies;     /**< replies dropped: the request was no longer pending */
   uint64_t timeouts;         /**< requests that ended without a reply */
-  uint64_t cache_hits;       /**< publishes whose topic was in the match cache */
-  uint64_t cache_misses;     /**< publishes that matched against the table */
+  uint64_t cache_hits;       /**< publishes routed without matching wildcard patterns: from
+                                  the match cache, or by the index of exact patterns when no
+                                  subscription has a wildcard */
+  uint64_t cache_misses;     /**< publishes that matched the topic against every wildcard
+                                  pattern */
 } art_broker_stats;
 
 /**
