@@ -73,7 +73,8 @@ typedef struct broker_match {
 } broker_match;
 
 /* One version of the subscription table; immutable once published, except the match cache,
- * which publishers fill with one CAS per slot. */
+ * whose slots the first publisher that misses allocates (one CAS on `cache`) and publishers
+ * fill with one CAS per slot. */
 typedef struct broker_table {
   art__retired retired;
   uint32_t nsubs;
@@ -81,9 +82,10 @@ typedef struct broker_table {
   uint32_t nwild;
   broker_sub **wild; /* the subscriptions with wildcards, by id */
   uint32_t exact_mask;
-  broker_match *exact; /* open addressing by hash; entries with count 0 are free */
-  uint32_t cache_mask, cache_room;
-  _Atomic(broker_match *) *cache; /* NULL slots are free; entries freed with the version */
+  broker_match *exact;             /* open addressing by hash; entries with count 0 are free */
+  uint32_t cache_mask, cache_room; /* cache_mask 0: no cache for this version */
+  /* the slots, NULL until the first miss; NULL slots are free; entries freed with the version */
+  _Atomic(_Atomic(broker_match *) *) cache;
   _Atomic uint32_t cache_used;
   broker_sub *doomed; /* subscriptions to free with this version (dropped by the next one) */
 } broker_table;

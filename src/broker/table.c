@@ -6,8 +6,10 @@
  * the match cache. A publish on a version without wildcards is one probe of the index. With
  * wildcards, the cache maps a topic to its subscribers: a miss matches the topic against every
  * wildcard pattern, adds the index's subscribers, and offers the result to the cache with one
- * CAS on a free slot (release; readers load slots with acquire). Cache entries are never
- * replaced: a full cache only stops caching, and the next version starts empty.
+ * CAS on a free slot (release; readers load slots with acquire). The slots themselves are
+ * allocated by the first miss, so that a subscribe (which builds a version) does not pay for
+ * them. Cache entries are never replaced: a full cache only stops caching, and the next version
+ * starts empty.
  */
 #include <string.h>
 
@@ -63,8 +65,7 @@ broker_table *art__broker_table_build(const art__allocator *a, const broker_tabl
   size_t off_wild = off_subs + align8(n * sizeof(broker_sub *));
   size_t off_exact = off_wild + align8(nwild * sizeof(broker_sub *));
   size_t off_pids = off_exact + align8(exact_cap * sizeof(broker_match));
-  size_t off_cache = off_pids + align8(nexact * sizeof(art_pid));
-  size_t total = off_cache + cache_cap * sizeof(_Atomic(broker_match *));
+  size_t total = off_pids + align8(nexact * sizeof(art_pid));
   char *block = art__calloc(a, total);
   if (!block)
     return NULL;
@@ -73,7 +74,7 @@ broker_table *art__broker_table_build(const art__allocator *a, const broker_tabl
   t->wild = (broker_sub **)(void *)(block + off_wild);
   t->exact = (broker_match *)(void *)(block + off_exact);
   t->exact_mask = exact_cap - 1;
-  t->cache = cache_cap ? (_Atomic(broker_match *) *)(void *)(block + off_cache) : NULL;
+  atomic_init(&t->cache, NULL);
   t->cache_mask = cache_cap ? cache_cap - 1 : 0;
   t->cache_room = cache_capacity;
   atomic_init(&t->cache_used, 0);
@@ -121,12 +122,14 @@ broker_table *art__broker_table_build(const art__allocator *a, const broker_tabl
 void art__broker_table_free(const art__allocator *a, broker_table *t) {
   if (!t)
     return;
-  if (t->cache) {
+  _Atomic(broker_match *) *slots = atomic_load_explicit(&t->cache, memory_order_relaxed);
+  if (slots) {
     for (uint32_t i = 0; i <= t->cache_mask; i++) {
-      broker_match *m = atomic_load_explicit(&t->cache[i], memory_order_relaxed);
+      broker_match *m = atomic_load_explicit(&slots[i], memory_order_relaxed);
       if (m)
         art__free(a, m);
     }
+    art__free(a, (void *)slots);
   }
   for (broker_sub *s = t->doomed, *next; s; s = next) {
     next = s->next_doomed;
@@ -147,12 +150,32 @@ broker_sub *art__broker_table_find(const broker_table *t, art_sub id) {
   return lo < t->nsubs && t->subs[lo]->id == id ? t->subs[lo] : NULL;
 }
 
+/* The cache's slots, allocated now if no publisher did yet; NULL when out of memory. */
+static _Atomic(broker_match *) *cache_slots(const art__allocator *a, broker_table *t) {
+  /* Acquire: pairs with the release CAS below, so the zeroed slots are seen. */
+  _Atomic(broker_match *) *slots = atomic_load_explicit(&t->cache, memory_order_acquire);
+  if (slots)
+    return slots;
+  slots = art__calloc(a, (t->cache_mask + 1) * sizeof *slots);
+  if (!slots)
+    return NULL;
+  _Atomic(broker_match *) *expected = NULL;
+  if (atomic_compare_exchange_strong_explicit(&t->cache, &expected, slots, memory_order_acq_rel,
+                                              memory_order_acquire))
+    return slots;
+  art__free(a, (void *)slots); /* another publisher was first */
+  return expected;
+}
+
 /* Offers @p m to the cache; false if there is no room near its home slot. */
-static bool cache_insert(broker_table *t, broker_match *m) {
+static bool cache_insert(const art__allocator *a, broker_table *t, broker_match *m) {
   if (atomic_load_explicit(&t->cache_used, memory_order_relaxed) >= t->cache_room)
     return false;
+  _Atomic(broker_match *) *slots = cache_slots(a, t);
+  if (!slots)
+    return false;
   for (uint32_t k = 0; k < CACHE_PROBES; k++) {
-    _Atomic(broker_match *) *slot = &t->cache[(m->hash + k) & t->cache_mask];
+    _Atomic(broker_match *) *slot = &slots[(m->hash + k) & t->cache_mask];
     broker_match *expected = NULL;
     /* Release: pairs with the acquire loads of slots (in route() and on failure here); the
      * entry's contents are published with the pointer. Acquire on failure: the entry found is
@@ -176,10 +199,12 @@ int art__broker_table_route(const art__allocator *a, broker_table *t, const char
     *m = *exact; /* a free entry has count 0 */
     return BROKER_ROUTE_INDEX;
   }
-  if (t->cache) {
+  /* Acquire: pairs with the release CAS of cache_slots(). */
+  _Atomic(broker_match *) *slots = atomic_load_explicit(&t->cache, memory_order_acquire);
+  if (slots) {
     for (uint32_t k = 0; k < CACHE_PROBES; k++) {
       broker_match *e =
-          atomic_load_explicit(&t->cache[(info->hash + k) & t->cache_mask], memory_order_acquire);
+          atomic_load_explicit(&slots[(info->hash + k) & t->cache_mask], memory_order_acquire);
       if (!e)
         break;
       if (same_topic(e, info->hash, topic, info->len)) {
@@ -208,7 +233,7 @@ int art__broker_table_route(const art__allocator *a, broker_table *t, const char
     if (art__broker_topic_match(t->wild[i]->pattern, t->wild[i]->len, topic, info->len))
       e->pids[e->count++] = t->wild[i]->pid;
   *m = *e;
-  if (!t->cache || !cache_insert(t, e))
+  if (!t->cache_mask || !cache_insert(a, t, e))
     *owned = e;
   return BROKER_ROUTE_SCAN;
 }
