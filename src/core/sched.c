@@ -68,8 +68,12 @@ static void global_push(art__sched *s, art__task *const *tasks, uint32_t n) {
 }
 
 static bool runq_push(art__worker *w, art__task *task);
+static void wake_one(art__sched *s);
 
-/* Takes a share of the global queue: one task to run now, more into the ring. */
+/* Takes a share of the global queue: one task to run now, more into the ring. The rest are
+ * now behind the task this worker is about to run, which may take long: another worker is
+ * woken (if none spins) to steal them, as any worker that queues stealable work does. Without
+ * it, a worker taking its share outside spin() left them there while the others slept. */
 static art__task *global_take(art__worker *w) {
   art__sched *s = w->sched;
   if (atomic_load(&s->global_len) == 0)
@@ -98,6 +102,8 @@ static art__task *global_take(art__worker *w) {
     return NULL;
   for (uint32_t i = 1; i < n; i++)
     runq_push(w, batch[i]);
+  if (n > 1)
+    wake_one(s);
   return batch[0];
 }
 
