@@ -153,7 +153,7 @@ static int actor_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   case BROKER_MSG_TIMEOUT: {
     uint64_t correlation;
     memcpy(&correlation, msg->data, sizeof correlation);
-    art__broker_request_timeout(b, correlation);
+    art__broker_request_timeout(b, art_self(ctx), correlation);
     break;
   }
   case ART_MSG_DOWN:

@@ -163,7 +163,7 @@ int art__broker_route(art_broker *b, const char *topic, art_pid sender, uint32_t
                       const void *data, size_t size, uint64_t correlation, size_t *delivered);
 
 /* Requests (request.c): the broker actor's timeout, the cleanup when it stops, and freeing. */
-void art__broker_request_timeout(art_broker *b, uint64_t correlation);
+void art__broker_request_timeout(art_broker *b, art_pid self, uint64_t correlation);
 void art__broker_requests_cancel_timers(art_broker *b);
 void art__broker_requests_free(art_broker *b);
 

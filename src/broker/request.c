@@ -230,22 +230,42 @@ int art_broker_reply(art_broker *broker, const art_msg *request, uint32_t type, 
     w->rc = size > out->capacity ? ART_ERANGE : 0;
     art__token_post(&w->done); /* the last touch of the waiter, which may return at once */
   } else {
-    if (r->timer)
-      art_timer_cancel(b->sys, r->timer);
     art_send_args args = {.data = data, .size = size, .correlation = r->correlation};
     rc = art__send(b->sys, r->requester, art__sender(b->sys), type, &args);
+    if (rc == ART_ENOMEM && insert(b, r) == 0) {
+      /* Pending again, its timer still armed: the requester gets a later reply or the
+       * timeout, never nothing. */
+      return rc;
+    }
+    if (r->timer)
+      art_timer_cancel(b->sys, r->timer);
   }
   art__free(&b->alloc, r);
   return rc;
 }
 
-void art__broker_request_timeout(art_broker *b, uint64_t correlation) {
+/* Ends an ask that ran out of time. The broker's actor calls it (@p self) when the ask's timer
+ * fires. */
+void art__broker_request_timeout(art_broker *b, art_pid self, uint64_t correlation) {
   broker_request *r = take(b, correlation);
   if (!r)
     return; /* answered first */
+  int rc = art__send(b->sys, r->requester, ART_PID_NONE, ART_MSG_TIMEOUT,
+                     &(art_send_args){.correlation = correlation});
+  if (rc == ART_ENOMEM) {
+    /* Try again in a millisecond, with the request pending meanwhile (a reply may still win).
+     * The timer is set before the entry is back in the hash, where a reply could take it: its
+     * message comes to this actor, which is busy here until then. */
+    art_timer timer;
+    if (art_send_after(b->sys, self, ART_MSEC(1), BROKER_MSG_TIMEOUT, &correlation,
+                       sizeof correlation, &timer) == 0) {
+      r->timer = timer;
+      if (insert(b, r) == 0)
+        return;
+      art_timer_cancel(b->sys, timer);
+    }
+  }
   COUNT(b, timeouts);
-  art__send(b->sys, r->requester, ART_PID_NONE, ART_MSG_TIMEOUT,
-            &(art_send_args){.correlation = correlation});
   art__free(&b->alloc, r);
 }
 

@@ -275,6 +275,64 @@ static void test_ask_requester_gone_and_destroy(void **state) {
   bt_sub_fini(&asker2);
 }
 
+/* Each allocation of an ask, its reply and its timeout failed in turn, and of a blocking
+ * request in deterministic mode: an error or success, never a crash or a leak, and never both
+ * a reply and a timeout. */
+static void test_request_allocation_failures(void **state) {
+  (void)state;
+  for (uint64_t nth = 1; nth <= 10; nth++) {
+    art_test_alloc ta;
+    art_system *sys = bt_create_deterministic(&ta);
+    art_broker *b = bt_broker(sys, ART_PID_NONE);
+    bt_sub echo, hold, asker;
+    bt_sub_init(&echo, b);
+    bt_sub_init(&hold, b);
+    bt_sub_init(&asker, b);
+    echo.reply_mode = REPLY_ECHO;
+    hold.reply_mode = REPLY_HOLD;
+    bt_subscribe(b, "f.echo", bt_spawn(sys, &echo), NULL);
+    bt_subscribe(b, "f.hold", bt_spawn(sys, &hold), NULL);
+    art_pid pa = bt_spawn(sys, &asker);
+    art_system_run(sys);
+    asker.ask_timeout = ART_MSEC(10);
+    uint64_t v = 8;
+
+    strcpy(asker.ask_topic, "f.echo");
+    art_test_alloc_fail_at(&ta, nth);
+    int send_rc = art_send(sys, pa, C_ASK, &v, sizeof v);
+    art_system_run(sys);
+    art_clock_advance(sys, ART_MSEC(20));
+    art_test_alloc_fail_at(&ta, 0);
+    int answers = BT_GET(&asker, answers), timeouts = BT_GET(&asker, timeouts);
+    int ask_rc = BT_GET(&asker, ask_rc);
+    assert_true(answers + timeouts <= 1);
+    if (send_rc == 0 && ask_rc == 0)
+      assert_int_equal(answers + timeouts, 1);
+
+    strcpy(asker.ask_topic, "f.hold");
+    art_test_alloc_fail_at(&ta, nth);
+    send_rc = art_send(sys, pa, C_ASK, &v, sizeof v);
+    art_system_run(sys);
+    art_clock_advance(sys, ART_MSEC(20));
+    art_test_alloc_fail_at(&ta, 0);
+    assert_true(BT_GET(&asker, answers) + BT_GET(&asker, timeouts) <= answers + timeouts + 1);
+
+    art_call_reply r = {.data = &v, .capacity = sizeof v};
+    art_test_alloc_fail_at(&ta, nth);
+    int rc = art_broker_request(b, "f.echo", T_REQ, &v, sizeof v, ART_SEC(1), &r);
+    art_test_alloc_fail_at(&ta, 0);
+    assert_true(rc == 0 || rc == ART_ENOMEM || rc == ART_ETIMEDOUT || rc == ART_ESRCH);
+    if (rc == 0)
+      assert_int_equal(v, 8);
+
+    art_broker_destroy(b);
+    it_destroy(sys, &ta);
+    bt_sub_fini(&echo);
+    bt_sub_fini(&hold);
+    bt_sub_fini(&asker);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_request_from_thread),
@@ -282,6 +340,7 @@ int main(void) {
       cmocka_unit_test(test_request_deterministic),
       cmocka_unit_test(test_ask),
       cmocka_unit_test(test_ask_requester_gone_and_destroy),
+      cmocka_unit_test(test_request_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
