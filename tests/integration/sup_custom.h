@@ -20,10 +20,10 @@ typedef struct ctl {
   atomic_int start_rc;
   atomic_bool hold_start, in_start, hold_stop, in_stop, hold_health;
   atomic_int health;
-  atomic_int seq; /* of the newest object */
-  art_duration stop_timeout;
-  _Atomic(art_child_ctx *) cctx; /* of the newest started object */
-  atomic_bool no_object;         /* the factory fails */
+  atomic_int seq;                     /* of the newest object */
+  _Atomic(art_duration) stop_timeout; /* of the latest stop (an abandoned one may still run) */
+  _Atomic(art_child_ctx *) cctx;      /* of the newest started object */
+  atomic_bool no_object;              /* the factory fails */
 } ctl;
 
 typedef struct test_obj {
@@ -67,7 +67,7 @@ static inline int obj_start(void *obj, art_child_ctx *cctx) {
 static inline int obj_stop(void *obj, art_duration timeout) {
   test_obj *o = obj;
   ctl *c = o->ctl;
-  c->stop_timeout = timeout;
+  atomic_store(&c->stop_timeout, timeout);
   atomic_store(&c->in_stop, true);
   gate_wait(&c->hold_stop);
   atomic_store(&c->in_stop, false);

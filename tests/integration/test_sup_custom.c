@@ -59,7 +59,7 @@ static void test_custom_lifecycle(void **unused) {
   assert_int_equal(art_sup_restart_child(sys, sup, "k", NULL), 0);
   assert_int_equal(art_sup_stop(sys, sup, ART_FOREVER), 0);
   assert_string_equal(g_log, "+k -b -k -a");
-  assert_int_equal(c.stop_timeout, ART_SEC(5)); /* the default graceful timeout */
+  assert_int_equal(atomic_load(&c.stop_timeout), ART_SEC(5)); /* the default graceful timeout */
   assert_balanced(&c);
   assert_int_equal(atomic_load(&c.made), 3);
   destroy(sys);
@@ -108,7 +108,7 @@ static void test_custom_dynamic(void **unused) {
   assert_int_equal(art_sup_start_child(sys, sup, &x, NULL), ART_ENOENT);
   assert_int_equal(art_sup_get_childspec(sys, sup, "x", &x), ART_ENOENT);
   assert_int_equal(art_sup_terminate_child(sys, sup, "k"), 0);
-  assert_int_equal(c.stop_timeout, 0); /* immediate: no time at all */
+  assert_int_equal(atomic_load(&c.stop_timeout), 0); /* immediate: no time at all */
   assert_int_equal(atomic_load(&c.stopped), 1);
   assert_int_equal(art_sup_restart_child(sys, sup, "k", &pid), 0);
   assert_true(art_is_alive(sys, pid));
@@ -337,7 +337,7 @@ static void test_blocking_stop(void **unused) {
   atomic_store(&c.hold_stop, false);
   pthread_join(t, NULL);
   assert_int_equal(job.rc, 0);
-  assert_int_equal(c.stop_timeout, ART_SEC(3600));
+  assert_int_equal(atomic_load(&c.stop_timeout), ART_SEC(3600));
   it_destroy(sys, &g_tta);
   assert_balanced(&c);
 }
@@ -356,7 +356,7 @@ static void test_stop_infinity(void **unused) {
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, stop_thread, &job), 0);
   assert_true(ART_WAIT_UNTIL(atomic_load(&c.in_stop), IT_WAIT_MS));
-  assert_int_equal(c.stop_timeout, ART_FOREVER);
+  assert_int_equal(atomic_load(&c.stop_timeout), ART_FOREVER);
   assert_true(art_is_alive(sys, job.sup));
   atomic_store(&c.hold_stop, false);
   pthread_join(t, NULL);
