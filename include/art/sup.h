@@ -311,9 +311,10 @@ ART_API int art_sup_stop(art_system *sys, art_pid sup, art_duration timeout);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Dynamic API: requests to the supervisor actor, answered when it has done the work. They    */
-/* block the caller, so they are for plain threads: from an actor they return ART_EDEADLK.   */
-/* In deterministic mode they run the actors while they wait, and return ART_ETIMEDOUT if    */
-/* the supervisor is waiting for the clock (a child's shutdown timeout) before it can answer. */
+/* block the caller, so they are for plain threads: from an actor they return ART_EDEADLK     */
+/* (actors use the art_sup_ask_* forms below). In deterministic mode they run the actors      */
+/* while they wait, and return ART_ETIMEDOUT if the supervisor is waiting for the clock (a    */
+/* child's shutdown timeout) before it can answer.                                            */
 
 /**
  * @brief Adds a child at the end of the start order and starts it.
@@ -451,6 +452,211 @@ ART_API int art_sup_count_children(art_system *sys, art_pid sup, art_sup_counts 
  */
 ART_API int art_sup_get_childspec(art_system *sys, art_pid sup, const char *id,
                                   art_child_spec *out);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Dynamic API from actors                                                                   */
+
+/*
+ * Each art_sup_ask_<verb>() sends the request art_sup_<verb>() sends, with art_ask(), and
+ * returns at once: later the actor receives either the supervisor's reply (a message whose
+ * correlation is the one *correlation received) or, if none came within @p timeout (>= 0;
+ * there is no ART_FOREVER), an ART_MSG_TIMEOUT message with that correlation; never both, and
+ * a reply after the timeout is dropped. An art_sup_reply_*() function reads the reply: it
+ * gives the answer art_sup_<verb>() would have returned, with the same codes (never
+ * ART_EDEADLK; ART_ETIMEDOUT only as a custom child's start that overran). The reply's type is
+ * one of the supervisor's own: tell it by its correlation.
+ *
+ * The supervisor serves requests one at a time in the order they arrive, setting the others
+ * aside while an operation (a child's stop or start) waits, so an actor can ask its own
+ * supervisor (a child adding a sibling) as well as any other. If the supervisor exits before
+ * it answers, a request it had taken (the one it was serving, or one set aside) is answered
+ * with ART_ESRCH; a request still queued in its mailbox gets no answer, only the timeout:
+ * monitor the supervisor to learn of its end sooner.
+ */
+
+/**
+ * @brief art_sup_start_child() from an actor. Read the reply with art_sup_reply_result().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout, an invalid spec as for art_sup_start); ART_ESRCH (@p sup is not alive:
+ *         nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_start_child(art_ctx *ctx, art_pid sup, const art_child_spec *spec,
+                                    art_duration timeout, uint64_t *correlation);
+
+/**
+ * @brief art_sup_start_simple_child() from an actor. Read the reply with
+ *        art_sup_reply_result() (the instance's pid) or art_sup_reply_pids().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout); ART_ESRCH (@p sup is not alive: nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_start_simple_child(art_ctx *ctx, art_pid sup, void *arg,
+                                           art_duration timeout, uint64_t *correlation);
+
+/**
+ * @brief art_sup_start_simple_children() from an actor: @p count instances, instance i with
+ *        @p args[i] (@p args NULL: NULL for every one; the array is copied). Read the reply
+ *        with art_sup_reply_pids().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout, @p count 0 or too large for one message); ART_ESRCH (@p sup is not
+ *         alive: nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_start_simple_children(art_ctx *ctx, art_pid sup, void *const *args,
+                                              size_t count, art_duration timeout,
+                                              uint64_t *correlation);
+
+/**
+ * @brief art_sup_terminate_child() from an actor. Read the reply with art_sup_reply_result().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout, an id that is NULL, empty or too long); ART_ESRCH (@p sup is not alive:
+ *         nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_terminate_child(art_ctx *ctx, art_pid sup, const char *id,
+                                        art_duration timeout, uint64_t *correlation);
+
+/**
+ * @brief art_sup_terminate_child_pid() from an actor. Read the reply with
+ *        art_sup_reply_result(). An instance may ask its own supervisor to terminate it: it is
+ *        stopped, and the reply finds it gone.
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout, @p child ART_PID_NONE); ART_ESRCH (@p sup is not alive: nothing will
+ *         come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_terminate_child_pid(art_ctx *ctx, art_pid sup, art_pid child,
+                                            art_duration timeout, uint64_t *correlation);
+
+/**
+ * @brief art_sup_restart_child() from an actor. Read the reply with art_sup_reply_result().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout, an id that is NULL, empty or too long); ART_ESRCH (@p sup is not alive:
+ *         nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_restart_child(art_ctx *ctx, art_pid sup, const char *id,
+                                      art_duration timeout, uint64_t *correlation);
+
+/**
+ * @brief art_sup_delete_child() from an actor. Read the reply with art_sup_reply_result().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout, an id that is NULL, empty or too long); ART_ESRCH (@p sup is not alive:
+ *         nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_delete_child(art_ctx *ctx, art_pid sup, const char *id,
+                                     art_duration timeout, uint64_t *correlation);
+
+/**
+ * @brief art_sup_which_children() from an actor. Read the reply with
+ *        art_sup_reply_children().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout); ART_ESRCH (@p sup is not alive: nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_which_children(art_ctx *ctx, art_pid sup, art_duration timeout,
+                                       uint64_t *correlation);
+
+/**
+ * @brief art_sup_count_children() from an actor. Read the reply with art_sup_reply_counts().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout); ART_ESRCH (@p sup is not alive: nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_count_children(art_ctx *ctx, art_pid sup, art_duration timeout,
+                                       uint64_t *correlation);
+
+/**
+ * @brief art_sup_get_childspec() from an actor. Read the reply with
+ *        art_sup_reply_childspec().
+ * @param timeout how long the reply may take (>= 0).
+ * @param correlation receives the request's correlation (may be NULL).
+ * @return 0 (the reply or the timeout will come); ART_EINVAL (NULL ctx, @p sup ART_PID_NONE, a
+ *         negative timeout, an id that is NULL, empty or too long); ART_ESRCH (@p sup is not alive:
+ *         nothing will come); ART_ENOMEM.
+ * Thread safety: the calling actor's own callbacks.
+ */
+ART_API int art_sup_ask_get_childspec(art_ctx *ctx, art_pid sup, const char *id,
+                                      art_duration timeout, uint64_t *correlation);
+
+/**
+ * @brief Reads the reply to art_sup_ask_start_child, _start_simple_child(ren),
+ *        _terminate_child(_pid), _restart_child or _delete_child.
+ * @param msg the message as handle() received it.
+ * @param rc receives the answer: what the plain-thread form would have returned (may be NULL).
+ * @param pid receives the child's pid: the started child's (start_child, restart_child, the
+ *        first instance of start_simple_child(ren)), the running child's with ART_EEXIST or
+ *        ART_EBUSY; else ART_PID_NONE (may be NULL).
+ * @return 0 (read); ART_EINVAL (@p msg is NULL or not such a reply: another message, an
+ *         ART_MSG_TIMEOUT, or the reply to another kind of request).
+ * Thread safety: any thread.
+ */
+ART_API int art_sup_reply_result(const art_msg *msg, int *rc, art_pid *pid);
+
+/**
+ * @brief Reads the reply to art_sup_ask_start_simple_children (or _start_simple_child).
+ * @param rc receives the answer, as art_sup_start_simple_children() returns it (may be NULL).
+ * @param pids array of @p capacity entries (may be NULL): the pids of the instances started,
+ *        in order, then ART_PID_NONE (also for all of them when the supervisor had no memory
+ *        to list them: the answer is then ART_ENOMEM).
+ * @param started receives how many started (may be NULL).
+ * @return 0 (read); ART_EINVAL (@p msg is NULL or not such a reply).
+ * Thread safety: any thread.
+ */
+ART_API int art_sup_reply_pids(const art_msg *msg, int *rc, art_pid *pids, size_t capacity,
+                               size_t *started);
+
+/**
+ * @brief Reads the reply to art_sup_ask_which_children.
+ * @param rc receives the answer: 0; ART_ERANGE (more children than @p capacity: the first ones
+ *        are filled in); ART_ESRCH; ART_ENOMEM (may be NULL).
+ * @param out array of @p capacity entries (may be NULL), in start order.
+ * @param count receives the number of children (may be NULL; 0 with an error).
+ * @return 0 (read); ART_EINVAL (@p msg is NULL or not such a reply).
+ * Thread safety: any thread.
+ */
+ART_API int art_sup_reply_children(const art_msg *msg, int *rc, art_sup_child_info *out,
+                                   size_t capacity, size_t *count);
+
+/**
+ * @brief Reads the reply to art_sup_ask_count_children.
+ * @param rc receives the answer: 0 (@p out filled in); ART_ESRCH; ART_ENOMEM (may be NULL).
+ * @param out receives the counts (may be NULL).
+ * @return 0 (read); ART_EINVAL (@p msg is NULL or not such a reply).
+ * Thread safety: any thread.
+ */
+ART_API int art_sup_reply_counts(const art_msg *msg, int *rc, art_sup_counts *out);
+
+/**
+ * @brief Reads the reply to art_sup_ask_get_childspec.
+ * @param rc receives the answer: 0 (@p out filled in); ART_ENOENT; ART_ESRCH; ART_ENOMEM (may
+ *        be NULL).
+ * @param out receives the spec (may be NULL). Its id is NULL: the asker knows which it asked
+ *        for; the other pointers are the ones given when the child was added.
+ * @return 0 (read); ART_EINVAL (@p msg is NULL or not such a reply).
+ * Thread safety: any thread.
+ */
+ART_API int art_sup_reply_childspec(const art_msg *msg, int *rc, art_child_spec *out);
 
 /** @brief "one_for_one", "one_for_all", "rest_for_one", "simple_one_for_one"; "unknown"
  *  otherwise. Any thread. */

@@ -44,10 +44,17 @@ enum {
   SUP_REQ_TERMINATE_PID,       /* data: art_pid */
   SUP_REQ_RESTART,             /* data: sup_id_req */
   SUP_REQ_DELETE,              /* data: sup_id_req */
-  SUP_REQ_WHICH,               /* reply: int64_t count, then art_sup_child_info[] */
-  SUP_REQ_COUNT,               /* reply: art_sup_counts */
-  SUP_REQ_GET_SPEC,            /* data: sup_id_req; reply: sup_spec_reply */
-  SUP_REPLY,                   /* the type of every reply */
+  SUP_REQ_WHICH,               /* answered with SUP_REPLY_CHILDREN */
+  SUP_REQ_COUNT,               /* answered with SUP_REPLY_COUNTS */
+  SUP_REQ_GET_SPEC,            /* data: sup_id_req; answered with SUP_REPLY_SPEC */
+  /* Replies. Each shape has its own type, so that a reply can be read without knowing the
+   * request (art_sup_reply_*); any request may also be answered with a SUP_REPLY carrying an
+   * error (a request set aside without memory for it, or the supervisor's end). */
+  SUP_REPLY,           /* sup_result */
+  SUP_REPLY_INSTANCES, /* int64_t error, int64_t started [, art_pid pids[started]] */
+  SUP_REPLY_CHILDREN,  /* int64_t count, art_sup_child_info[count] */
+  SUP_REPLY_COUNTS,    /* art_sup_counts */
+  SUP_REPLY_SPEC,      /* sup_spec_reply */
 };
 
 typedef struct sup_id_req {
@@ -285,7 +292,7 @@ art_duration art__sup_stop_timeout(const art_child_spec *spec);
 
 /* ---- supervisor.c ------------------------------------------------------------------------ */
 
-void art__sup_reply(sup_state *s, const art_msg *req, const void *data, size_t size);
+void art__sup_reply(sup_state *s, const art_msg *req, uint32_t type, const void *data, size_t size);
 void art__sup_reply_rc(sup_state *s, const art_msg *req, int rc, art_pid pid);
 /* The answer to SUP_REQ_START_SIMPLE: int64_t error, int64_t started, then the pids of the
  * instances from @p first up to @p end (excluded). */

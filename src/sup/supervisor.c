@@ -19,13 +19,14 @@
 
 static const art_actor_ops sup_ops;
 
-void art__sup_reply(sup_state *s, const art_msg *req, const void *data, size_t size) {
-  (void)art_reply(s->sys, req, SUP_REPLY, data, size);
+void art__sup_reply(sup_state *s, const art_msg *req, uint32_t type, const void *data,
+                    size_t size) {
+  (void)art_reply(s->sys, req, type, data, size);
 }
 
 void art__sup_reply_rc(sup_state *s, const art_msg *req, int rc, art_pid pid) {
   sup_result r = {.rc = rc, .pid = pid};
-  art__sup_reply(s, req, &r, sizeof r);
+  art__sup_reply(s, req, SUP_REPLY, &r, sizeof r);
 }
 
 static int defer(sup_state *s, const art_msg *msg) {
@@ -139,7 +140,7 @@ void art__sup_reply_instances(sup_state *s, const art_msg *req, int rc, sup_chil
   int64_t *reply = art__sup_alloc(&s->alloc, 2 * sizeof(int64_t) + n * sizeof(art_pid));
   if (!reply) { /* they run, but their pids cannot be told */
     int64_t head[2] = {rc ? rc : ART_ENOMEM, (int64_t)n};
-    art__sup_reply(s, req, head, sizeof head);
+    art__sup_reply(s, req, SUP_REPLY_INSTANCES, head, sizeof head);
     return;
   }
   reply[0] = rc;
@@ -147,7 +148,7 @@ void art__sup_reply_instances(sup_state *s, const art_msg *req, int rc, sup_chil
   art_pid *pids = (art_pid *)(reply + 2);
   for (sup_child *c = first; c != end; c = c->next)
     *pids++ = c->pid;
-  art__sup_reply(s, req, reply, 2 * sizeof(int64_t) + n * sizeof(art_pid));
+  art__sup_reply(s, req, SUP_REPLY_INSTANCES, reply, 2 * sizeof(int64_t) + n * sizeof(art_pid));
   art__sup_free(&s->alloc, reply);
 }
 
@@ -219,13 +220,12 @@ static void do_terminate_pid(art_ctx *ctx, sup_state *s, const art_msg *msg) {
                       ART_PID_NONE);
 }
 
-/* The reply: an int64_t (the number of children, or an error), then the entries. */
+/* The reply: an int64_t (the number of children), then the entries. */
 static void do_which(sup_state *s, const art_msg *msg) {
   size_t n = s->nchildren;
   int64_t *head = art__sup_alloc(&s->alloc, sizeof *head + n * sizeof(art_sup_child_info));
   if (!head) {
-    int64_t err = ART_ENOMEM;
-    art__sup_reply(s, msg, &err, sizeof err);
+    art__sup_reply_rc(s, msg, ART_ENOMEM, ART_PID_NONE);
     return;
   }
   *head = (int64_t)n;
@@ -241,7 +241,7 @@ static void do_which(sup_state *s, const art_msg *msg) {
     v[k].restarts = c->restarts;
     v[k].health = (art_health_status)c->health;
   }
-  art__sup_reply(s, msg, head, sizeof *head + n * sizeof *v);
+  art__sup_reply(s, msg, SUP_REPLY_CHILDREN, head, sizeof *head + n * sizeof *v);
   art__sup_free(&s->alloc, head);
 }
 
@@ -255,7 +255,7 @@ static void do_count(sup_state *s, const art_msg *msg) {
   }
   if (is_simple(s)) /* OTP: one spec; the instances count by their type */
     n.specs = 1;
-  art__sup_reply(s, msg, &n, sizeof n);
+  art__sup_reply(s, msg, SUP_REPLY_COUNTS, &n, sizeof n);
 }
 
 /* The requests that name a child by id. */
@@ -273,7 +273,7 @@ static void do_id_request(art_ctx *ctx, sup_state *s, const art_msg *msg) {
       r.spec = is_simple(s) ? s->simple_spec : *c->spec;
       r.spec.id = NULL;
     }
-    art__sup_reply(s, msg, &r, sizeof r);
+    art__sup_reply(s, msg, SUP_REPLY_SPEC, &r, sizeof r);
     return;
   }
   if (is_simple(s)) { /* OTP's {error, simple_one_for_one} */
