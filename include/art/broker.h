@@ -237,7 +237,8 @@ ART_API int art_broker_request(art_broker *broker, const char *topic, uint32_t t
  *         was answered, timed out, or its requester gave up; the reply is dropped and counted
  *         as late); ART_EINVAL (NULL broker or request, a correlation without
  *         ART_CORRELATION_REQUEST, reserved type, NULL data with size > 0); or what the send to
- *         an actor requester returns (ART_ESRCH if it has exited, ART_ENOMEM).
+ *         an actor requester returns (ART_ESRCH if it has exited; ART_ENOMEM, and the request
+ *         stays pending: a later reply or the timeout still ends it).
  * Thread safety: any thread (usually the handler that received the request).
  */
 ART_API int art_broker_reply(art_broker *broker, const art_msg *request, uint32_t type,
