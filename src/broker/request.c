@@ -8,12 +8,13 @@
  *
  * From an actor (art_broker_ask), the timeout is a timer that sends BROKER_MSG_TIMEOUT to the
  * broker's actor, which takes the entry and sends the requester ART_MSG_TIMEOUT; a reply takes
- * the entry, cancels the timer and sends the requester the reply with the request's
- * correlation. The timer is armed after the publish, so a request that nobody took never has
- * one. From a plain thread (art_broker_request), the entry points to a waiter on the caller's
- * stack: the reply is copied into the caller's buffer by the replier, which then posts the
- * waiter's token; a caller that times out takes the entry itself, and one that finds it taken
- * waits for the post, which is on its way.
+ * the entry, sends the requester the reply with the request's correlation and cancels the
+ * timer. Either puts the entry back when its send fails for lack of memory (the timeout with a
+ * new timer), so the requester never gets nothing. The timer is armed after the publish, so a
+ * request that nobody took never has one. From a plain thread (art_broker_request), the entry
+ * points to a waiter on the caller's stack: the reply is copied into the caller's buffer by the
+ * replier, which then posts the waiter's token; a caller that times out takes the entry itself, and
+ * one that finds it taken waits for the post, which is on its way.
  */
 #include <string.h>
 
