@@ -170,8 +170,9 @@ ART_API int art_unsubscribe_pid(art_broker *broker, art_pid pid);
  * @return 0, ART_EINVAL (NULL broker or topic, invalid topic or a wildcard in it, reserved
  *         type, NULL data with size > 0), ART_ERANGE (topic too long or too many segments,
  *         size > UINT32_MAX), ART_ENOMEM (nothing delivered), ART_ESHUTDOWN.
- * Cost: no lock; one lookup of the topic in the table's match cache, then one envelope and one
- * atomic exchange per delivery. Thread safety: any thread, including actor callbacks.
+ * Cost: no lock; one lookup of the topic in the table's match cache, then per delivery one
+ * envelope and two atomic operations on the subscriber's mailbox (its count and its queue), as
+ * a send. Thread safety: any thread, including actor callbacks.
  */
 ART_API int art_publish(art_broker *broker, const char *topic, uint32_t type, const void *data,
                         size_t size, size_t *delivered);
