@@ -56,8 +56,9 @@ typedef struct art_call_reply {
  * @brief Sends a request from a non-actor thread and waits for the reply.
  * @return 0 (reply filled in); ART_ETIMEDOUT; ART_ERANGE (reply larger than the buffer: type and
  *         size are set, data holds the first capacity bytes); ART_ESRCH (@p to was not alive,
- *         or exited before it replied, as gen_server:call's noproc); ART_EINVAL;
- *         ART_ENOMEM; ART_EDEADLK (called from an actor: use art_ask). In deterministic mode
+ *         or exited before it replied, as gen_server:call's noproc); ART_ESHUTDOWN (the
+ *         system is shutting down, before the reply came); ART_EINVAL; ART_ENOMEM;
+ *         ART_EDEADLK (called from an actor: use art_ask). In deterministic mode
  *         the call runs the actors while it waits and returns ART_ETIMEDOUT if they go idle
  *         without replying (time does not pass by itself there).
  * The responder sees the request coming from a short-lived proxy actor that owns the pending

@@ -119,10 +119,21 @@ static int proxy_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   return ART_STOP;
 }
 
+/* A proxy that exits with its call still open was stopped from outside: the system's shutdown
+ * signals every actor, the proxy too, and the reply can no longer reach the caller. End the
+ * call, or the caller would wait for ever. */
 static void proxy_stop(art_ctx *ctx, void *state, const art_exit_reason *reason) {
   (void)ctx;
   (void)reason;
-  call_record_put(state);
+  call_record *c = state;
+  pthread_mutex_lock(&c->lock);
+  if (!c->replied && !c->abandoned) {
+    c->rc = ART_ESHUTDOWN;
+    c->replied = true;
+    art__token_post(&c->done);
+  }
+  pthread_mutex_unlock(&c->lock);
+  call_record_put(c);
 }
 
 static const art_actor_ops proxy_ops = {

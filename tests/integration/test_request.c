@@ -486,6 +486,41 @@ static void test_call_target_exits_first(void **unused) {
   it_destroy(sys, &ta);
 }
 
+typedef struct held_call {
+  art_system *sys;
+  art_pid to;
+  atomic_int rc; /* 1 while waiting */
+} held_call;
+
+static void *held_call_main(void *arg) {
+  held_call *h = arg;
+  char buf[8];
+  art_call_reply reply = {.data = buf, .capacity = sizeof buf};
+  atomic_store(&h->rc, art_call(h->sys, h->to, Q_HOLD, NULL, 0, ART_FOREVER, &reply));
+  return NULL;
+}
+
+/* The system's shutdown ends a call that waits with no timeout: the shutdown signals the
+ * proxy (the newest actor) before the target, so the target's DOWN finds it gone; the call
+ * returns ART_ESHUTDOWN instead of waiting for ever. */
+static void test_call_during_shutdown(void **unused) {
+  (void)unused;
+  art_test_alloc ta;
+  art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
+  responder r;
+  art_pid rp = spawn_responder(sys, &r);
+  held_call h = {.sys = sys, .to = rp, .rc = 1};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, held_call_main, &h), 0);
+  assert_true(ART_WAIT_UNTIL(responder_get(&r, &r.requests) == 1, IT_WAIT_MS));
+  assert_int_equal(art_system_shutdown(sys, it_timeout_ms(IT_WAIT_MS)), 0);
+  assert_true(ART_WAIT_UNTIL(atomic_load(&h.rc) != 1, IT_WAIT_MS));
+  pthread_join(t, NULL);
+  assert_int_equal(atomic_load(&h.rc), ART_ESHUTDOWN);
+  it_destroy(sys, &ta);
+  pthread_mutex_destroy(&r.lock);
+}
+
 /* In deterministic mode art_call runs the actors: a reply gives 0, silence ART_ETIMEDOUT at
  * once (time does not pass by itself). */
 static void test_call_deterministic(void **unused) {
@@ -570,6 +605,7 @@ int main(void) {
       cmocka_unit_test(test_call_deterministic),
       cmocka_unit_test(test_concurrent_calls),
       cmocka_unit_test(test_call_target_exits_first),
+      cmocka_unit_test(test_call_during_shutdown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
