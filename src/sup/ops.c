@@ -541,6 +541,28 @@ void art__sup_begin_shutdown(art_ctx *ctx, sup_state *s, const art_exit_reason *
   shutdown_op(ctx, s, reason, reply_to, 0);
 }
 
+void art__sup_abandon_start(art_ctx *ctx, sup_state *s, const art_exit_reason *reason) {
+  if (s->op.start_timer)
+    (void)art_timer_cancel(s->sys, s->op.start_timer);
+  sup_op op = s->op; /* its stops are over: op_clear frees them */
+  op_clear(s);
+  int start_error = 0;
+  switch (op.kind) {
+  case OP_START: /* the launcher, or the parent supervisor, learns of it as a failed start */
+    start_error = ART_ESHUTDOWN;
+    break;
+  case OP_START_CHILD: /* as any request the supervisor's end leaves unserved */
+    art__sup_reply_rc(s, &op.reply_to, ART_ESRCH, ART_PID_NONE);
+    break;
+  case OP_START_SIMPLE:
+    art__sup_reply_instances(s, &op.reply_to, ART_ESRCH, op.failed, op.starting);
+    break;
+  default: /* OP_RESTART */
+    break;
+  }
+  shutdown_op(ctx, s, reason, NULL, start_error);
+}
+
 /* Handles a message that belongs to the operation in progress. */
 bool art__sup_op_message(art_ctx *ctx, sup_state *s, const art_msg *msg) {
   switch (msg->type) {

@@ -37,7 +37,7 @@ enum {
   HOST_MSG_START,              /* the host starts its object */
   HOST_MSG_FAIL,               /* art_child_fail; data: art_exit_reason */
   SUP_REQ_STOP,                /* art_sup_stop from a plain thread */
-  SUP_REQ_WAIT,                /* wait until a start (or a rollback) is over */
+  SUP_REQ_WAIT,                /* wait until a start (or a rollback) is over; data: token */
   SUP_REQ_START_CHILD,         /* data: sup_start_req */
   SUP_REQ_START_SIMPLE,        /* data: uint64_t count [, void *args[count]] */
   SUP_REQ_TERMINATE,           /* data: sup_id_req */
@@ -199,13 +199,16 @@ typedef struct sup_state {
   bool waiter_expected; /* a plain thread will ask SUP_REQ_WAIT: stay until it has */
   bool has_waiter;
   art_msg waiter;
-  bool finished; /* the start (or rollback) is over, with finish_error */
+  uint64_t wait_token; /* the payload of the launcher's SUP_REQ_WAIT, which strangers lack */
+  bool finished;       /* the start (or rollback) is over, with finish_error */
   int finish_error;
   bool rollback;        /* this actor stops children a failed start left behind */
   art_pid rollback_pid; /* a failed start: the actor doing its rollback */
   bool fatal;           /* a restart could not be scheduled, or a message was lost: shut down */
   art_exit_reason fatal_reason;
-  bool lost_messages; /* a child's EXIT may be lost: a child found gone counts as stopped */
+  bool lost_messages;  /* a child's EXIT may be lost: a child found gone counts as stopped */
+  bool stop_signalled; /* a stop signal (parent, plain thread) was set aside during an op */
+  art_exit_reason stop_reason;
 } sup_state;
 
 /* Copies the payload of one of the supervisor's own messages; false if its size is not
@@ -277,6 +280,9 @@ void art__sup_op_run(art_ctx *ctx, sup_state *s);
 bool art__sup_op_message(art_ctx *ctx, sup_state *s, const art_msg *msg);
 void art__sup_begin_shutdown(art_ctx *ctx, sup_state *s, const art_exit_reason *reason,
                              const art_msg *reply_to);
+/* Gives up the awaited start of op.starting and shuts down with @p reason: the child, still
+ * starting, is stopped with the others; whoever waits for the operation is answered. */
+void art__sup_abandon_start(art_ctx *ctx, sup_state *s, const art_exit_reason *reason);
 /* A child exited (its EXIT, or a health failure): restart policy, strategy, auto_shutdown. */
 void art__sup_child_exited(art_ctx *ctx, sup_state *s, sup_child *c, const art_exit_reason *r);
 /* OTP's restart/2: count the restart, then apply the strategy. */

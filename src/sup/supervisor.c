@@ -71,6 +71,15 @@ void art__sup_start_finished(art_ctx *ctx, sup_state *s, int error) {
     exit_now(ctx, s);
 }
 
+/* Whether @p msg is the launcher's request to wait for the end of the start: it alone knows
+ * the token, and it asks once. Anything else of the type is a stranger's message. */
+static bool is_launcher_wait(const sup_state *s, const art_msg *msg) {
+  uint64_t token;
+  return msg->type == SUP_REQ_WAIT && s->waiter_expected && !s->has_waiter &&
+         msg->correlation & ART_CORRELATION_REQUEST &&
+         art__sup_payload(msg, &token, sizeof token) && token == s->wait_token;
+}
+
 static void on_wait(art_ctx *ctx, sup_state *s, const art_msg *msg) {
   if (!s->finished) {
     s->has_waiter = true;
@@ -342,8 +351,14 @@ static void do_request(art_ctx *ctx, sup_state *s, const art_msg *msg) {
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
+/* An exit signal that stops the supervisor: from its parent, or from a plain thread (the
+ * system's shutdown among them). Those of other actors are ignored, as in OTP. */
+static bool is_stop_signal(const sup_state *s, const art_exit_msg *x) {
+  return x->from == ART_PID_NONE || (x->from == s->parent && s->parent != ART_PID_NONE);
+}
+
 static void on_exit_msg(art_ctx *ctx, sup_state *s, const art_exit_msg *x) {
-  if (x->from == ART_PID_NONE || (x->from == s->parent && s->parent != ART_PID_NONE)) {
+  if (is_stop_signal(s, x)) {
     art__sup_begin_shutdown(ctx, s, &x->reason, NULL);
     return;
   }
@@ -403,16 +418,22 @@ static int sup_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   if (msg->type == SUP_MSG_BEGIN_ROLLBACK && s->rollback && msg->sender == s->self) {
     art_exit_reason r = art_reason(ART_EXIT_NORMAL);
     art__sup_begin_shutdown(ctx, s, &r, NULL);
-  } else if (msg->type == SUP_REQ_WAIT) {
+  } else if (is_launcher_wait(s, msg)) {
     on_wait(ctx, s, msg);
   } else if (s->op.kind == OP_NONE) {
     handle_msg(ctx, s, msg);
-  } else if (!art__sup_op_message(ctx, s, msg) && defer(s, msg) != 0) {
-    if (msg->correlation & ART_CORRELATION_REQUEST) {
-      art__sup_reply_rc(s, msg, ART_ENOMEM, ART_PID_NONE);
-    } else { /* an EXIT or a timer lost: the supervisor can no longer keep its promises */
-      s->fatal = s->lost_messages = true;
-      s->fatal_reason = art_reason_error(ART_ENOMEM, "supervisor: out of memory, message lost");
+  } else {
+    if (msg->type == ART_MSG_EXIT && !s->stop_signalled && is_stop_signal(s, msg->data)) {
+      s->stop_signalled = true; /* set aside all the same; see the end of this function */
+      s->stop_reason = ((const art_exit_msg *)msg->data)->reason;
+    }
+    if (!art__sup_op_message(ctx, s, msg) && defer(s, msg) != 0) {
+      if (msg->correlation & ART_CORRELATION_REQUEST) {
+        art__sup_reply_rc(s, msg, ART_ENOMEM, ART_PID_NONE);
+      } else { /* an EXIT or a timer lost: the supervisor can no longer keep its promises */
+        s->fatal = s->lost_messages = true;
+        s->fatal_reason = art_reason_error(ART_ENOMEM, "supervisor: out of memory, message lost");
+      }
     }
   }
   /* Handle what was set aside, until one of the messages begins another operation. */
@@ -424,6 +445,11 @@ static int sup_handle(art_ctx *ctx, void *state, const art_msg *msg) {
     handle_msg(ctx, s, &p->msg);
     art__sup_free(&s->alloc, p);
   }
+  /* A stop signal waits behind an operation that awaits a start, which may never end (a
+   * custom child's start may have no limit): OTP's supervisor, blocked in a start, dies of its
+   * parent's kill; ours gives the start up and shuts down in order. */
+  if (s->op.starting && s->stop_signalled)
+    art__sup_abandon_start(ctx, s, &s->stop_reason);
   if (s->op.kind == OP_NONE && s->fatal) {
     s->fatal = false;
     art__sup_begin_shutdown(ctx, s, &s->fatal_reason, NULL);
@@ -448,6 +474,7 @@ static void start_rollback(art_ctx *ctx, sup_state *s, sup_child *failed, bool m
     r->strategy = s->strategy;
     r->rollback = true;
     r->waiter_expected = may_wait;
+    r->wait_token = s->wait_token;
     if (art__sup_map_reserve(&r->alloc, &r->by_pid, n) != 0) {
       art__sup_state_free(r);
       r = NULL;
@@ -539,13 +566,15 @@ static const art_actor_ops sup_ops = {
 /* ---- launching ---------------------------------------------------------------------------- */
 
 /* Waits for the end of an asynchronous start; 0, or its error (the supervisor then exits). */
-static int await_start(art_system *sys, art_pid pid) {
+static int await_start(art_system *sys, art_pid pid, uint64_t token) {
   sup_result r = {0};
   art_call_reply rep = {.data = &r, .capacity = sizeof r};
-  int rc = art_call(sys, pid, SUP_REQ_WAIT, NULL, 0, ART_FOREVER, &rep);
+  int rc = art_call(sys, pid, SUP_REQ_WAIT, &token, sizeof token, ART_FOREVER, &rep);
   if (rc == 0)
     return rep.type == SUP_REPLY && rep.size == sizeof r ? r.rc : ART_EINVAL;
-  if (rc != ART_ETIMEDOUT && rc != ART_ESRCH) { /* no request reached it: it would wait */
+  /* No request reached it (it would wait for one), unless the system is stopping: then the
+   * shutdown's signal ends it, in order. */
+  if (rc != ART_ETIMEDOUT && rc != ART_ESRCH && rc != ART_ESHUTDOWN) {
     art_exit_reason killed = art_reason(ART_EXIT_KILLED);
     (void)art_send_exit(sys, pid, &killed);
   }
@@ -567,6 +596,7 @@ int art__sup_launch(art_system *sys, const art_sup_spec *spec, art_pid parent, b
     return ART_ENOMEM;
   s->alloc = alloc;
   s->sys = sys;
+  uint64_t token = s->wait_token = art__random(sys);
   s->parent = parent;
   s->strategy = spec->strategy;
   s->auto_shutdown = spec->auto_shutdown;
@@ -601,13 +631,13 @@ int art__sup_launch(art_system *sys, const art_sup_spec *spec, art_pid parent, b
     if (pending)
       *pending = args.pending;
     if (args.pending && may_wait)
-      rc = await_start(sys, pid);
+      rc = await_start(sys, pid, token);
     if (out && (rc == 0 || rc == ART_ETIMEDOUT))
       *out = pid;
     return rc;
   }
   if (s->rollback_pid != ART_PID_NONE && may_wait)
-    (void)await_start(sys, s->rollback_pid);
+    (void)await_start(sys, s->rollback_pid, token);
   art__sup_state_free(s);
   return rc;
 }
