@@ -18,7 +18,7 @@
  * on every restart, as short as ours.
  *
  * Checked: every restart of the run was measured once, each round ended with its instance
- * alive, and the supervisor restarted it ROUND times (the child_restarted events).
+ * alive, and the child_restarted events of the run add up to its restarts.
  *
  * usage: sup_restart [--workers N] [--runs R] [--n RESTARTS]
  */
