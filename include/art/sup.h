@@ -373,9 +373,10 @@ ART_API int art_sup_terminate_child(art_system *sys, art_pid sup, const char *id
 
 /**
  * @brief Stops an instance of a simple_one_for_one supervisor with the template's shutdown
- *        policy and forgets it. As in OTP, a pid that names no living actor succeeds (the
- *        instance is gone already), and only simple_one_for_one supervisors know their
- *        children by pid.
+ *        policy and forgets it. As in OTP, an instance waiting for its restart is named by
+ *        the pid of its last run (its restart is cancelled), a pid that names no living actor
+ *        otherwise succeeds (the instance is gone already), and only simple_one_for_one
+ *        supervisors know their children by pid.
  * @return 0; ART_ENOENT (@p child is alive but not an instance of @p sup, or @p sup is not a
  *         simple_one_for_one supervisor); ART_ESRCH; ART_EDEADLK; ART_ETIMEDOUT; ART_EINVAL.
  * Thread safety: any thread but an actor's.

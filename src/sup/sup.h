@@ -115,7 +115,8 @@ typedef struct sup_child {
   const art_child_spec *spec;    /* its own copy, or the simple_one_for_one template */
   void *arg;                     /* simple_one_for_one: the instance's argument */
   art_pid pid;                   /* ART_PID_NONE unless starting or running; key in `by_pid` */
-  uint64_t uid;                  /* names the child in timer messages */
+  art_pid last_pid; /* of its last run; an instance's key in `by_pid` while restarting */
+  uint64_t uid;     /* names the child in timer messages */
   uint32_t restarts;
   uint8_t status;              /* child_status */
   uint8_t health;              /* art_health_status of the last check */
@@ -240,6 +241,9 @@ const char *art__sup_child_id(const sup_child *c);    /* "" for instances */
 bool art__sup_is_custom(const sup_child *c);
 sup_child *art__sup_child_by_id(sup_state *s, const char *id);
 sup_child *art__sup_child_by_pid(sup_state *s, art_pid pid);
+/* A simple_one_for_one instance by its pid, or, while it waits for its restart, by the pid of
+ * its last run (OTP's {restarting, Pid}). */
+sup_child *art__sup_instance_by_pid(sup_state *s, art_pid pid);
 sup_child *art__sup_child_by_uid(sup_state *s, uint64_t uid); /* restarting children only */
 /* Marks @p c restarting (findable by uid) or not; false if there was no memory for it. */
 bool art__sup_set_restarting(sup_state *s, sup_child *c, bool on);

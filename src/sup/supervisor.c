@@ -221,7 +221,7 @@ static void do_terminate_pid(art_ctx *ctx, sup_state *s, const art_msg *msg) {
   art_pid pid = ART_PID_NONE;
   if (msg->size == sizeof pid)
     memcpy(&pid, msg->data, sizeof pid);
-  sup_child *c = is_simple(s) ? art__sup_child_by_pid(s, pid) : NULL;
+  sup_child *c = is_simple(s) ? art__sup_instance_by_pid(s, pid) : NULL;
   if (c)
     terminate(ctx, s, c, msg);
   else /* as OTP: a dead pid of a simple_one_for_one supervisor is terminated already */

@@ -234,14 +234,29 @@ sup_child *art__sup_child_by_pid(sup_state *s, art_pid pid) {
   return c && c->pid == pid ? c : NULL; /* not a pid a shutdown left behind (ops.c) */
 }
 
+sup_child *art__sup_instance_by_pid(sup_state *s, art_pid pid) {
+  sup_child *c = art__sup_map_get(&s->by_pid, pid);
+  if (c && c->pid != pid && !(c->status == CHILD_RESTARTING && c->last_pid == pid))
+    return NULL;
+  return c;
+}
+
 sup_child *art__sup_child_by_uid(sup_state *s, uint64_t uid) {
   return art__sup_map_get(&s->by_ref, uid);
+}
+
+/* Whether a restarting @p c is found by the pid of its last run: simple_one_for_one's
+ * instances, which have no id to be named by. */
+static bool by_last_pid(const sup_state *s, const sup_child *c) {
+  return c->spec == &s->simple_spec && c->last_pid != ART_PID_NONE;
 }
 
 bool art__sup_set_restarting(sup_state *s, sup_child *c, bool on) {
   if (!on) {
     if (c->status == CHILD_RESTARTING) {
       art__sup_map_take(&s->by_ref, c->uid);
+      if (by_last_pid(s, c) && art__sup_map_get(&s->by_pid, c->last_pid) == c)
+        art__sup_map_take(&s->by_pid, c->last_pid);
       c->status = CHILD_DOWN;
     }
     if (c->backoff_timer) {
@@ -251,9 +266,12 @@ bool art__sup_set_restarting(sup_state *s, sup_child *c, bool on) {
     return true;
   }
   if (c->status != CHILD_RESTARTING) {
-    if (art__sup_map_reserve(&s->alloc, &s->by_ref, s->by_ref.count + 1) != 0)
+    if (art__sup_map_reserve(&s->alloc, &s->by_ref, s->by_ref.count + 1) != 0 ||
+        (by_last_pid(s, c) && art__sup_reserve_pid(s) != 0))
       return false;
     art__sup_map_put(&s->by_ref, c->uid, c);
+    if (by_last_pid(s, c))
+      art__sup_map_put(&s->by_pid, c->last_pid, c);
   }
   c->status = CHILD_RESTARTING;
   return true;
@@ -269,6 +287,8 @@ void art__sup_set_pid(sup_state *s, sup_child *c, art_pid pid) {
 }
 
 void art__sup_clear_pid(sup_state *s, sup_child *c) {
+  if (c->status == CHILD_RUNNING)
+    c->last_pid = c->pid;
   if (c->pid != ART_PID_NONE)
     art__sup_map_take(&s->by_pid, c->pid);
   c->pid = ART_PID_NONE;

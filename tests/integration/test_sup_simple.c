@@ -113,6 +113,39 @@ static void test_simple_policies(void **unused) {
   }
 }
 
+/* As in OTP, an instance waiting for its restart (here: a backoff delay) is terminated by the
+ * pid of its last run: the restart is cancelled and the instance forgotten. */
+static void test_simple_terminate_restarting(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_child_spec tmpl = worker(NULL, ART_RESTART_PERMANENT);
+  tmpl.backoff.base = ART_SEC(1);
+  art_sup_spec spec = simple_spec(&tmpl, ART_RESTART_PERMANENT);
+  art_pid sup;
+  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  art_pid x = start_instance(sys, sup, "x");
+  start_instance(sys, sup, "y");
+  g_log[0] = 0;
+  assert_int_equal(art_send(sys, x, CMD_FAIL, NULL, 0), 0);
+  art_system_run(sys);
+  art_sup_child_info info[2];
+  size_t n = 0;
+  assert_int_equal(art_sup_which_children(sys, sup, info, 2, &n), 0);
+  assert_int_equal(info[0].state, ART_CHILD_RESTARTING);
+  assert_int_equal(art_sup_terminate_child_pid(sys, sup, x), 0);
+  assert_int_equal(art_sup_which_children(sys, sup, info, 2, &n), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(info[0].state, ART_CHILD_RUNNING);
+  art_clock_advance(sys, ART_SEC(2));
+  assert_string_equal(g_log, "-x"); /* never restarted */
+  art_sup_counts counts;
+  assert_int_equal(art_sup_count_children(sys, sup, &counts), 0);
+  assert_int_equal(counts.workers, 1);
+  assert_int_equal(art_sup_terminate_child_pid(sys, sup, x), 0); /* gone: terminated already */
+  assert_int_equal(art_sup_stop(sys, sup, ART_FOREVER), 0);
+  destroy(sys);
+}
+
 /* The id-based calls answer OTP's {error, simple_one_for_one}; the instance calls refuse a
  * supervisor of another strategy; the template must be alone. */
 static void test_simple_errors(void **unused) {
@@ -314,6 +347,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_simple_basics),
       cmocka_unit_test(test_simple_policies),
+      cmocka_unit_test(test_simple_terminate_restarting),
       cmocka_unit_test(test_simple_errors),
       cmocka_unit_test(test_simple_batch),
       cmocka_unit_test(test_simple_shutdown_at_once),
