@@ -707,6 +707,12 @@ void art__sup_child_exited(art_ctx *ctx, sup_state *s, sup_child *c, const art_e
   art__sup_emit(s,
                 failed ? ART_EVENT_SUPERVISION_CHILD_FAILED : ART_EVENT_SUPERVISION_CHILD_STOPPED,
                 c, pid, r, 0, 0);
+  if (r->flags & ART_REASON_ESCALATE) { /* on_error's Escalate: the supervisor fails at once */
+    art_exit_reason reason = *r;
+    reason.flags &= ~ART_REASON_ESCALATE; /* its parent applies its own policy to it */
+    shutdown_op(ctx, s, &reason, NULL, 0);
+    return;
+  }
   art_restart policy = c->spec->restart;
   if (policy == ART_RESTART_PERMANENT || (policy == ART_RESTART_TRANSIENT && failed)) {
     art__sup_restart(ctx, s, c);

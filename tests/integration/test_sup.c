@@ -265,6 +265,51 @@ static void test_escalation_three_levels(void **unused) {
   destroy(sys);
 }
 
+static art_error_action escalate(art_ctx *ctx, void *state, int err, const art_msg *msg) {
+  (void)ctx;
+  (void)state;
+  (void)err;
+  (void)msg;
+  return ART_ACTION_ESCALATE;
+}
+
+static const art_actor_ops escalating_ops = {.pre_start = child_pre_start,
+                                             .handle = child_handle,
+                                             .post_stop = child_post_stop,
+                                             .on_error = escalate};
+
+/* on_error's Escalate makes the supervisor fail at once, whatever the child's restart policy
+ * and the intensity left: it stops its other children in reverse order and exits with the
+ * child's error, which its parent handles as any child failure (here: a restart, one for one;
+ * the escalation goes no further). */
+static void test_escalate(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_child_spec low_kids[3] = {worker("a", ART_RESTART_PERMANENT),
+                                worker("e", ART_RESTART_TEMPORARY),
+                                worker("c", ART_RESTART_PERMANENT)};
+  low_kids[1].actor.ops = &escalating_ops;
+  art_sup_spec low = sup_spec(ART_SUP_ONE_FOR_ONE, 10, ART_SEC(5), low_kids, 3);
+  art_child_spec top_kids[2] = {{.id = "low", .type = ART_CHILD_SUPERVISOR, .sup = &low},
+                                worker("z", ART_RESTART_PERMANENT)};
+  art_sup_spec top = sup_spec(ART_SUP_ONE_FOR_ONE, 10, ART_SEC(5), top_kids, 2);
+  art_pid sup;
+  assert_int_equal(art_sup_start(sys, &top, &sup), 0);
+  art_pid low_pid = pid_of(sys, sup, "low");
+  g_log[0] = 0;
+  tell(sys, low_pid, "e", CMD_FAIL);
+  assert_string_equal(g_log, "-e -c -a +a +e +c");
+  assert_false(art_is_alive(sys, low_pid));
+  assert_int_equal(info_of(sys, sup, "low").restarts, 1);
+  art_event ev = last_event(sys, ART_EVENT_SUPERVISION_CHILD_FAILED);
+  assert_string_equal(ev.child_id, "low");
+  assert_int_equal(ev.reason, ART_EXIT_ERROR);
+  assert_int_equal(ev.error_code, ART_EINVAL);
+  assert_int_equal(info_of(sys, sup, "z").restarts, 0);
+  assert_int_equal(art_sup_stop(sys, sup, ART_FOREVER), 0);
+  destroy(sys);
+}
+
 /* ---- start failure ---------------------------------------------------------------------- */
 
 static void test_start_failure_rolls_back(void **unused) {
@@ -403,6 +448,7 @@ int main(void) {
       cmocka_unit_test(test_shutdown_immediate),
       cmocka_unit_test(test_shutdown_infinity),
       cmocka_unit_test(test_escalation_three_levels),
+      cmocka_unit_test(test_escalate),
       cmocka_unit_test(test_start_failure_rolls_back),
       cmocka_unit_test(test_invalid_specs),
       cmocka_unit_test(test_dynamic_api),
