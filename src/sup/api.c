@@ -222,7 +222,7 @@ static bool error_reply(const art_msg *msg, int *rc) {
 
 int art_sup_reply_result(const art_msg *msg, int *rc, art_pid *pid) {
   if (msg && msg->type == SUP_REPLY_INSTANCES)
-    return art_sup_reply_pids(msg, rc, pid, pid ? 1 : 0, NULL);
+    return art_sup_reply_pids(msg, rc, pid, 1, NULL);
   sup_result r;
   if (!is_reply(msg, SUP_REPLY, sizeof r) || msg->size != sizeof r)
     return ART_EINVAL;

@@ -524,18 +524,25 @@ static void test_which_count_spec(void **unused) {
 
 /* ---- time and the supervisor's end ------------------------------------------------------- */
 
-/* The supervisor is stopping a child that ignores shutdown (graceful, 1 s): the terminate's
- * timeout comes first, the reply after it is dropped; a request set aside meanwhile is served
- * once the stop is over. */
-static void test_timeout_then_late_reply(void **unused) {
-  (void)unused;
-  art_system *sys = create();
+/* A one_for_one supervisor over "a" and "~s", which ignores shutdown: its stop takes the
+ * whole graceful timeout, 1 s. */
+static art_pid start_with_stuck(art_system *sys) {
   art_child_spec kids[2] = {worker("a", ART_RESTART_PERMANENT),
                             worker("~s", ART_RESTART_PERMANENT)};
   kids[1].shutdown = (art_shutdown){.kind = ART_SHUTDOWN_GRACEFUL, .timeout = ART_SEC(1)};
   art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ONE, 10, ART_SEC(5), kids, 2);
   art_pid sup;
   assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  return sup;
+}
+
+/* The supervisor is stopping a child that ignores shutdown (graceful, 1 s): the terminate's
+ * timeout comes first, the reply after it is dropped; a request set aside meanwhile is served
+ * once the stop is over. */
+static void test_timeout_then_late_reply(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_pid sup = start_with_stuck(sys);
   art_pid asker = spawn_asker(sys);
   g_log[0] = 0;
 
@@ -576,12 +583,7 @@ static void test_timeout_then_late_reply(void **unused) {
 static void test_supervisor_exits_first(void **unused) {
   (void)unused;
   art_system *sys = create();
-  art_child_spec kids[2] = {worker("a", ART_RESTART_PERMANENT),
-                            worker("~s", ART_RESTART_PERMANENT)};
-  kids[1].shutdown = (art_shutdown){.kind = ART_SHUTDOWN_GRACEFUL, .timeout = ART_SEC(1)};
-  art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ONE, 10, ART_SEC(5), kids, 2);
-  art_pid sup;
-  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  art_pid sup = start_with_stuck(sys);
   art_pid s = pid_of(sys, sup, "~s");
   art_pid asker = spawn_asker(sys);
 
@@ -612,7 +614,7 @@ static void test_supervisor_exits_first(void **unused) {
   kill_pid(sys, s); /* it traps exits: the supervisor's end did not stop it */
 
   /* queued behind the kill: no answer but the timeout */
-  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  sup = start_with_stuck(sys);
   s = pid_of(sys, sup, "~s");
   uint64_t dead_letters = it_stats(sys).dead_letters;
   assert_int_equal(
