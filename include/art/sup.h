@@ -84,8 +84,8 @@ struct art_sup_spec;
 
 /**
  * What a custom child's callbacks are given to report with. Valid from start() until
- * destroy() returns (or, without destroy, until stop() returns); the object may hand it to its
- * own threads within that time.
+ * destroy() returns (without destroy: until stop() returns, or start() if it failed); the
+ * object may hand it to its own threads within that time.
  */
 typedef struct art_child_ctx art_child_ctx;
 
