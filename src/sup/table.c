@@ -341,12 +341,12 @@ void art__sup_emit(sup_state *s, art_event_kind kind, const sup_child *c, art_pi
       art_event_copy_text(ev.strategy, sizeof ev.strategy, art_sup_strategy_name(s->strategy));
       break;
     case ART_EVENT_SUPERVISION_RESTART_LIMIT_EXCEEDED:
-      /* count: restarts in the window; the window is the child's when it is its limit */
+      /* count: restarts in the window; the supervisor's when it is exceeded (see give_up),
+       * else the child's */
       ev.restart_count = (uint32_t)count;
       ev.count = 0;
-      ev.duration_ns = c && c->window.stamps && c->window.count > c->window.limit
-                           ? c->window.period
-                           : s->window.period;
+      ev.duration_ns =
+          s->window.count > s->window.limit || !c ? s->window.period : c->window.period;
       break;
     case ART_EVENT_SUPERVISION_CHILD_RESTARTED:
       ev.duration_ns = c ? c->delay : 0;

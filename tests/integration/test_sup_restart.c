@@ -39,6 +39,26 @@ static void test_child_limit(void **unused) {
   destroy(sys);
 }
 
+/* When one restart exceeds both limits at once, the event reports the supervisor's: its count
+ * with its window (the count and the window used to come from different limits). */
+static void test_both_limits_exceeded(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_child_spec kids[1] = {worker("a", ART_RESTART_PERMANENT)};
+  kids[0].max_restarts = 1;
+  kids[0].restart_window = ART_SEC(3);
+  art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ONE, 1, ART_SEC(7), kids, 1);
+  art_pid sup;
+  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  tell(sys, sup, "a", CMD_FAIL);
+  tell(sys, sup, "a", CMD_FAIL);
+  assert_false(art_is_alive(sys, sup));
+  art_event ev = last_event(sys, ART_EVENT_SUPERVISION_RESTART_LIMIT_EXCEEDED);
+  assert_int_equal(ev.restart_count, 2);
+  assert_int_equal(ev.duration_ns, ART_SEC(7));
+  destroy(sys);
+}
+
 /* The child's window slides like the supervisor's: a restart exactly one window after the
  * first still sees it; one nanosecond later it does not. */
 static void test_child_window_sliding(void **unused) {
@@ -384,6 +404,7 @@ static void test_spec_validation(void **unused) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_child_limit),
+      cmocka_unit_test(test_both_limits_exceeded),
       cmocka_unit_test(test_child_window_sliding),
       cmocka_unit_test(test_backoff_delays),
       cmocka_unit_test(test_backoff_default_cap),
