@@ -413,9 +413,30 @@ static void handle_msg(art_ctx *ctx, sup_state *s, const art_msg *msg) {
   }
 }
 
+/* Whether @p msg has a type the supervisor sends itself but another actor sent it: its timers'
+ * messages have no sender, its retries are its own. (A plain thread's message cannot be told
+ * from a timer's; its payload must still name the pending timer or child.) */
+static bool is_forged(const sup_state *s, const art_msg *msg) {
+  switch (msg->type) {
+  case SUP_MSG_TIMER:
+  case SUP_MSG_START_TIMEOUT:
+  case SUP_MSG_BACKOFF:
+  case SUP_MSG_HEALTH_TICK:
+  case SUP_MSG_HEALTH_TIMEOUT:
+    return msg->sender != ART_PID_NONE;
+  case SUP_MSG_TRY_AGAIN:
+  case SUP_MSG_BEGIN_ROLLBACK:
+    return msg->sender != s->self;
+  default:
+    return false;
+  }
+}
+
 static int sup_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   sup_state *s = state;
-  if (msg->type == SUP_MSG_BEGIN_ROLLBACK && s->rollback && msg->sender == s->self) {
+  if (is_forged(s, msg)) {
+    /* dropped */
+  } else if (msg->type == SUP_MSG_BEGIN_ROLLBACK && s->rollback) {
     art_exit_reason r = art_reason(ART_EXIT_NORMAL);
     art__sup_begin_shutdown(ctx, s, &r, NULL);
   } else if (is_launcher_wait(s, msg)) {

@@ -5,6 +5,7 @@
  * it is decided, the supervisor answering while a child waits), and OTP 24's significant
  * children with auto_shutdown. Deterministic mode, counting allocator, leak checks.
  */
+#include "sup/sup.h"
 #include "sup_test.h"
 
 /* ---- per-child restart limits ---------------------------------------------------------- */
@@ -237,6 +238,45 @@ static void test_backoff_one_for_all(void **unused) {
   destroy(sys);
 }
 
+/* An actor that sends the supervisor in its state the messages its timers and its own retries
+ * send it, for the first uids (children's uids count from 1). */
+static int forger_handle(art_ctx *ctx, void *state, const art_msg *msg) {
+  (void)msg;
+  art_system *sys = art_ctx_system(ctx);
+  art_pid sup = *(const art_pid *)state;
+  for (uint64_t uid = 1; uid <= 8; uid++) {
+    sup_child_ref ref = {.uid = uid};
+    assert_int_equal(art_send(sys, sup, SUP_MSG_BACKOFF, &ref, sizeof ref), 0);
+    assert_int_equal(art_send(sys, sup, SUP_MSG_TRY_AGAIN, &uid, sizeof uid), 0);
+  }
+  return ART_STOP;
+}
+
+static const art_actor_ops forger_ops = {.handle = forger_handle};
+
+/* Only the supervisor's timers end a backoff delay: the same message from another actor does
+ * not restart the child early (it used to). */
+static void test_backoff_forged(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_child_spec kids[2] = {backoff_worker("a", ART_SEC(10), ART_SEC(10), 0),
+                            worker("b", ART_RESTART_PERMANENT)};
+  art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ONE, 10, ART_SEC(60), kids, 2);
+  art_pid sup, forger;
+  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  g_log[0] = 0;
+  tell(sys, sup, "a", CMD_FAIL);
+  assert_int_equal(art_spawn(sys, &(art_spawn_opts){.ops = &forger_ops, .state = &sup}, &forger),
+                   0);
+  assert_int_equal(art_send(sys, forger, 1, NULL, 0), 0);
+  art_system_run(sys);
+  assert_string_equal(g_log, "-a");
+  assert_int_equal(info_of(sys, sup, "a").state, ART_CHILD_RESTARTING);
+  art_clock_advance(sys, ART_SEC(10));
+  assert_string_equal(g_log, "-a +a");
+  destroy(sys);
+}
+
 /* restart_child and delete_child see a waiting child as restarting (OTP's {error,
  * restarting}); terminate_child cancels its restart. */
 static void test_backoff_dynamic_api(void **unused) {
@@ -412,6 +452,7 @@ int main(void) {
       cmocka_unit_test(test_backoff_jitter),
       cmocka_unit_test(test_backoff_counted_when_decided),
       cmocka_unit_test(test_backoff_one_for_all),
+      cmocka_unit_test(test_backoff_forged),
       cmocka_unit_test(test_backoff_dynamic_api),
       cmocka_unit_test(test_auto_shutdown_any),
       cmocka_unit_test(test_auto_shutdown_all),
