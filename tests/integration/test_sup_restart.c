@@ -351,6 +351,35 @@ static void test_auto_shutdown_all(void **unused) {
   destroy(sys);
 }
 
+/* A significant child stopped by a sibling's restart (one_for_all) does not trigger
+ * auto_shutdown, as in OTP: a temporary one is stopped and forgotten, a transient one is
+ * restarted with the others. */
+static void test_auto_shutdown_sibling_restart(void **unused) {
+  (void)unused;
+  for (int policy = ART_RESTART_TRANSIENT; policy <= ART_RESTART_TEMPORARY; policy++) {
+    art_system *sys = create();
+    art_child_spec kids[2] = {worker("a", ART_RESTART_PERMANENT), worker("s", (art_restart)policy)};
+    kids[1].significant = true;
+    art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ALL, 10, ART_SEC(1), kids, 2);
+    spec.auto_shutdown = ART_AUTO_SHUTDOWN_ANY_SIGNIFICANT;
+    art_pid sup;
+    assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+    g_log[0] = 0;
+    tell(sys, sup, "a", CMD_FAIL);
+    assert_true(art_is_alive(sys, sup));
+    art_sup_counts counts;
+    assert_int_equal(art_sup_count_children(sys, sup, &counts), 0);
+    if (policy == ART_RESTART_TEMPORARY) {
+      assert_string_equal(g_log, "-a -s +a");
+      assert_int_equal(counts.specs, 1);
+    } else {
+      assert_string_equal(g_log, "-a -s +a +s");
+      assert_int_equal(counts.active, 2);
+    }
+    destroy(sys);
+  }
+}
+
 /* simple_one_for_one with all_significant: the last instance's end. */
 static void test_auto_shutdown_simple(void **unused) {
   (void)unused;
@@ -456,6 +485,7 @@ int main(void) {
       cmocka_unit_test(test_backoff_dynamic_api),
       cmocka_unit_test(test_auto_shutdown_any),
       cmocka_unit_test(test_auto_shutdown_all),
+      cmocka_unit_test(test_auto_shutdown_sibling_restart),
       cmocka_unit_test(test_auto_shutdown_simple),
       cmocka_unit_test(test_significant_validation),
       cmocka_unit_test(test_spec_validation),
