@@ -2,7 +2,8 @@
  * Supervisors under allocation failure: a scenario that uses every part of the module (a
  * tree with an actor child with backoff and health checks, a custom child and a nested
  * supervisor under one_for_all; the dynamic API; a simple_one_for_one supervisor with
- * instances failing and terminated; both stopped) runs once per allocation, with that
+ * instances failing (with a backoff) and terminated, one while it waits for its restart; both
+ * stopped) runs once per allocation, with that
  * allocation failing. Whatever the failure does to the scenario, nothing may crash or leak,
  * and each custom object is stopped and destroyed exactly once.
  */
@@ -45,13 +46,24 @@ static void scenario(art_system *sys, ctl *c) {
   (void)art_sup_count_children(sys, sup, &counts);
 
   art_child_spec tmpl = worker(NULL, ART_RESTART_TRANSIENT);
+  tmpl.backoff.base = ART_MSEC(10);
   art_sup_spec spec = sup_spec(ART_SUP_SIMPLE_ONE_FOR_ONE, 10, ART_SEC(5), &tmpl, 1);
   (void)art_sup_start(sys, &spec, &simple);
   static const char *names[3] = {"x", "y", "z"};
-  for (int i = 0; i < 3; i++)
-    if (art_sup_start_simple_child(sys, simple, (void *)names[i], &pid) == 0 && i == 1)
+  art_pid z = ART_PID_NONE;
+  for (int i = 0; i < 3; i++) {
+    if (art_sup_start_simple_child(sys, simple, (void *)names[i], &pid) != 0)
+      continue;
+    if (i == 1)
       (void)art_sup_terminate_child_pid(sys, simple, pid);
+    else if (i == 2)
+      z = pid;
+  }
   fail_child(sys, simple, 0);
+  if (z != ART_PID_NONE && art_send(sys, z, CMD_FAIL, NULL, 0) == 0) {
+    art_system_run(sys); /* z waits for its restart: terminated by its last pid */
+    (void)art_sup_terminate_child_pid(sys, simple, z);
+  }
   art_clock_advance(sys, ART_MSEC(50));
   (void)art_sup_stop(sys, simple, ART_FOREVER);
   (void)art_sup_stop(sys, sup, ART_FOREVER);
