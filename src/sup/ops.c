@@ -51,6 +51,7 @@ void art__sup_child_down(sup_state *s, sup_child *c) {
 
 int art__sup_start_child(sup_state *s, sup_child *c) {
   art__sup_set_restarting(s, c, false);
+  c->start_began = art_system_now(s->sys);
   int rc = art__sup_reserve_pid(s);
   art_pid pid = ART_PID_NONE;
   bool pending = false;
@@ -219,9 +220,12 @@ static void stop_done(sup_state *s, sup_child *c, const art_exit_reason *reason)
   } else {
     art__sup_clear_pid(s, c);
   }
-  if (s->op.kind == OP_HEALTH_STOP)
+  if (s->op.kind == OP_HEALTH_STOP) {
+    c->stop_timed = false;
     return;
+  }
   art__sup_emit(s, ART_EVENT_SUPERVISION_CHILD_STOPPED, c, pid, reason, 0, 0);
+  c->stop_timed = false;
   if (goes_when_stopped(s, c))
     art__sup_child_remove(s, c);
 }
@@ -234,6 +238,12 @@ static void abandon(sup_state *s, sup_child *c) {
   if (s->op.kind == OP_HEALTH_STOP) /* stop_done records nothing then; the overrun is news */
     art__sup_emit(s, ART_EVENT_SUPERVISION_CHILD_STOPPED, c, c->pid, &r, 0, 0);
   stop_done(s, c, &r);
+}
+
+/* The stop of @p c begins now (child_stopped's duration). */
+static void stop_clock_start(sup_state *s, sup_child *c) {
+  c->stop_began = art_system_now(s->sys);
+  c->stop_timed = true;
 }
 
 /* Takes the EXIT of @p pid out of the pending queue, if it is there. */
@@ -293,6 +303,7 @@ static bool stop_begin(sup_state *s, sup_child *c) {
   }
   art_duration delay;
   const art_exit_reason *signal = stop_signal(c, &delay);
+  stop_clock_start(s, c);
   s->op.stopping = c;
   s->op.stopping_pid = c->pid;
   s->op.timer = 0;
@@ -359,6 +370,7 @@ static bool stop_all_begin(sup_state *s) {
       art__sup_child_remove(s, c);
       continue;
     }
+    stop_clock_start(s, c);
     if (art_send_exit(s->sys, c->pid, signal) != 0 && s->lost_messages) {
       art_exit_reason noproc = art_reason(ART_EXIT_NOPROC); /* see stop_begin */
       stop_done(s, c, &noproc);

@@ -122,9 +122,12 @@ typedef struct sup_child {
   uint8_t health;              /* art_health_status of the last check */
   bool ran;                    /* has run since `since` without failing (backoff reset) */
   bool indexed;                /* in `by_id` */
+  bool stop_timed;             /* a stop by the supervisor is in progress since stop_began */
   uint32_t health_failures;    /* failed checks in a row */
   uint32_t backoff_step;       /* n of the next delay */
   int64_t since;               /* start time of the current run */
+  int64_t start_began;         /* when its current start began (child_started's duration) */
+  int64_t stop_began;          /* when the supervisor began to stop it, if stop_timed */
   art_duration delay;          /* the backoff delay the pending restart waits */
   art_timer backoff_timer;     /* 0 if none */
   art_timer health_timer;      /* the next tick or the timeout of the check in flight */

@@ -351,6 +351,12 @@ void art__sup_emit(sup_state *s, art_event_kind kind, const sup_child *c, art_pi
     case ART_EVENT_SUPERVISION_CHILD_RESTARTED:
       ev.duration_ns = c ? c->delay : 0;
       break;
+    case ART_EVENT_SUPERVISION_CHILD_STARTED: /* emitted when it runs: `since` is now */
+      ev.duration_ns = c ? c->since - c->start_began : 0;
+      break;
+    case ART_EVENT_SUPERVISION_CHILD_STOPPED: /* 0 for an exit the supervisor did not ask for */
+      ev.duration_ns = c && c->stop_timed ? art_system_now(s->sys) - c->stop_began : 0;
+      break;
     default:
       break;
     }

@@ -193,6 +193,93 @@ static void test_shutdown_graceful_timeout(void **unused) {
   destroy(sys);
 }
 
+/* child_stopped's duration is the time from the supervisor's stop to the child's exit: the
+ * whole graceful timeout for a child killed after it, 0 for one that stops at once; and
+ * child_started's is the time the start took (0 here: the clock is manual). */
+static void test_stop_durations(void **unused) {
+  (void)unused;
+  art_system *sys = create();
+  art_child_spec kids[2] = {worker("a", ART_RESTART_PERMANENT),
+                            worker("~b", ART_RESTART_PERMANENT)};
+  kids[1].shutdown = (art_shutdown){.kind = ART_SHUTDOWN_GRACEFUL, .timeout = ART_MSEC(100)};
+  art_sup_spec spec = sup_spec(ART_SUP_ONE_FOR_ONE, 1, ART_SEC(5), kids, 2);
+  art_pid sup;
+  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  art_clock_advance(sys, ART_MSEC(7));
+  assert_int_equal(art_sup_stop(sys, sup, ART_FOREVER), ART_ETIMEDOUT);
+  art_clock_advance(sys, ART_MSEC(100));
+  art_event ev[8];
+  assert_int_equal(events_of(sys, ART_EVENT_SUPERVISION_CHILD_STOPPED, ev, 8), 2);
+  assert_string_equal(ev[0].child_id, "~b");
+  assert_int_equal(ev[0].reason, ART_EXIT_KILLED);
+  assert_int_equal(ev[0].duration_ns, ART_MSEC(100));
+  assert_string_equal(ev[1].child_id, "a");
+  assert_int_equal(ev[1].duration_ns, 0);
+  assert_int_equal(events_of(sys, ART_EVENT_SUPERVISION_CHILD_STARTED, ev, 8), 2);
+  assert_int_equal(ev[0].duration_ns, 0);
+  destroy(sys);
+}
+
+static void spin_ms(int ms) {
+  int64_t until = art_now_monotonic() + ART_MSEC(ms);
+  while (art_now_monotonic() < until) {
+  }
+}
+
+static int slow_pre_start(art_ctx *ctx, void *state, void *args) {
+  (void)ctx;
+  (void)state;
+  (void)args;
+  spin_ms(2);
+  return 0;
+}
+
+static void slow_post_stop(art_ctx *ctx, void *state, const art_exit_reason *reason) {
+  (void)ctx;
+  (void)state;
+  (void)reason;
+  spin_ms(2);
+}
+
+static int ignore(art_ctx *ctx, void *state, const art_msg *msg) {
+  (void)ctx;
+  (void)state;
+  (void)msg;
+  return 0;
+}
+
+/* On the real clock: a start and a stop that take 2 ms each are reported as taking at least
+ * that long; an exit the supervisor did not ask for has no stop time. */
+static void test_event_durations_real_clock(void **unused) {
+  (void)unused;
+  static const art_actor_ops slow = {
+      .pre_start = slow_pre_start, .handle = ignore, .post_stop = slow_post_stop};
+  art_system *sys;
+  assert_int_equal(art_system_create(&sys, NULL), 0);
+  art_child_spec kid = {.id = "slow", .actor = {.ops = &slow}};
+  art_sup_spec spec;
+  art_sup_spec_init(&spec);
+  spec.children = &kid;
+  spec.child_count = 1;
+  art_pid sup;
+  assert_int_equal(art_sup_start(sys, &spec, &sup), 0);
+  assert_int_equal(art_sup_terminate_child(sys, sup, "slow"), 0);
+  art_event_snapshot snap;
+  assert_int_equal(art_monitor_snapshot_alloc(art_system_monitor(sys), &snap), 0);
+  int seen = 0;
+  for (size_t i = 0; i < snap.count; i++) {
+    const art_event *e = &snap.events[i];
+    if (e->kind == ART_EVENT_SUPERVISION_CHILD_STARTED ||
+        e->kind == ART_EVENT_SUPERVISION_CHILD_STOPPED) {
+      seen++;
+      assert_true(e->duration_ns >= ART_MSEC(2));
+    }
+  }
+  assert_int_equal(seen, 2);
+  art_event_snapshot_free(&snap);
+  art_system_destroy(sys);
+}
+
 /* immediate kills at once, even a child that traps exits. */
 static void test_shutdown_immediate(void **unused) {
   (void)unused;
@@ -445,6 +532,8 @@ int main(void) {
       cmocka_unit_test(test_failed_restarts_count),
       cmocka_unit_test(test_window_sliding),
       cmocka_unit_test(test_shutdown_graceful_timeout),
+      cmocka_unit_test(test_stop_durations),
+      cmocka_unit_test(test_event_durations_real_clock),
       cmocka_unit_test(test_shutdown_immediate),
       cmocka_unit_test(test_shutdown_infinity),
       cmocka_unit_test(test_escalation_three_levels),
