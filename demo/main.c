@@ -231,8 +231,6 @@ static int write_json(art_system *sys, const char *path) {
 static void print_summary(demo_pipeline *p, const demo_counts *c, bool standing, uint64_t lost,
                           double seconds) {
   demo_ledger *l = &p->ledger;
-  demo_summary agg = {0};
-  (void)agg;
   printf("\nsummary after %.1f s\n", seconds);
   printf("  jobs          %u produced, %" PRIu64 " done, %" PRIu64 " rejected as poison, %" PRIu64
          " lost\n",

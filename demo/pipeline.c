@@ -412,6 +412,18 @@ static art_child_spec sup_child(const char *id, const art_sup_spec *spec) {
   return (art_child_spec){.id = id, .type = ART_CHILD_SUPERVISOR, .sup = spec};
 }
 
+static void sup_init(art_sup_spec *spec, const char *name, art_sup_strategy strategy,
+                     uint32_t intensity, art_duration period, const art_child_spec *children,
+                     size_t count) {
+  art_sup_spec_init(spec);
+  spec->strategy = strategy;
+  spec->intensity = intensity;
+  spec->period = period;
+  spec->children = children;
+  spec->child_count = count;
+  spec->name = name;
+}
+
 void demo_pipeline_init(demo_pipeline *p, const demo_settings *settings) {
   p->settings = *settings;
   uint32_t n = settings->workers < DEMO_MAX_WORKERS ? settings->workers : DEMO_MAX_WORKERS;
@@ -425,47 +437,31 @@ void demo_pipeline_init(demo_pipeline *p, const demo_settings *settings) {
   double expected =
       settings->rate * (settings->failure_rate + MAX_ATTEMPTS * settings->poison_rate);
   double intensity = 2 * expected < 10 ? 10 : 2 * expected;
-  art_sup_spec_init(&p->workers_sup);
-  p->workers_sup.strategy = ART_SUP_ONE_FOR_ONE;
-  p->workers_sup.intensity = intensity < 1000 ? (uint32_t)intensity : 1000;
-  p->workers_sup.period = ART_SEC(1);
-  p->workers_sup.children = p->worker_specs;
-  p->workers_sup.child_count = n;
-  p->workers_sup.name = "workers";
+  sup_init(&p->workers_sup, "workers", ART_SUP_ONE_FOR_ONE,
+           intensity < 1000 ? (uint32_t)intensity : 1000, ART_SEC(1), p->worker_specs, n);
 
   p->pipeline_specs[0] = actor_child("dispatcher", &dispatcher_ops, sizeof(dispatcher), p);
   p->pipeline_specs[1] = sup_child("workers", &p->workers_sup);
   p->pipeline_specs[2] = actor_child("producer", &producer_ops, sizeof(producer), p);
-  art_sup_spec_init(&p->pipeline_sup);
-  p->pipeline_sup.strategy = ART_SUP_REST_FOR_ONE;
-  p->pipeline_sup.intensity = 5;
-  p->pipeline_sup.period = ART_SEC(30);
-  p->pipeline_sup.children = p->pipeline_specs;
-  p->pipeline_sup.child_count = 3;
-  p->pipeline_sup.name = "pipeline";
+  sup_init(&p->pipeline_sup, "pipeline", ART_SUP_REST_FOR_ONE, 5, ART_SEC(30), p->pipeline_specs,
+           3);
 
   p->root_specs[0] = actor_child("aggregator", &aggregator_ops, sizeof(aggregator), p);
   p->root_specs[1] = demo_checkpoint_spec(p);
   p->root_specs[2] = sup_child("pipeline", &p->pipeline_sup);
-  art_sup_spec_init(&p->root_sup);
-  p->root_sup.strategy = ART_SUP_ONE_FOR_ONE;
-  p->root_sup.intensity = 10;
-  p->root_sup.period = ART_SEC(60);
-  p->root_sup.children = p->root_specs;
-  p->root_sup.child_count = 3;
-  p->root_sup.name = "root";
+  sup_init(&p->root_sup, "root", ART_SUP_ONE_FOR_ONE, 10, ART_SEC(60), p->root_specs, 3);
   atomic_store(&p->producing, true);
 }
 
-const char *demo_pipeline_describe(const char *id) {
-  static const struct {
-    const char *id, *what;
-  } known[] = {{"root", "one_for_one"},  {"pipeline", "rest_for_one"}, {"workers", "one_for_one"},
-               {"checkpoint", "thread"}, {"aggregator", "actor"},      {"dispatcher", "actor"},
-               {"producer", "actor"}};
-  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-    if (strcmp(known[i].id, id) == 0)
-      return known[i].what;
+const char *demo_pipeline_describe(const demo_pipeline *p, const char *id) {
+  const art_sup_spec *sups[] = {&p->root_sup, &p->pipeline_sup, &p->workers_sup};
+  for (size_t i = 0; i < sizeof sups / sizeof sups[0]; i++) {
+    if (strcmp(sups[i]->name, id) == 0)
+      return art_sup_strategy_name(sups[i]->strategy);
+    for (size_t k = 0; k < sups[i]->child_count; k++)
+      if (strcmp(sups[i]->children[k].id, id) == 0 && sups[i]->children[k].ops)
+        return "thread";
+  }
   return "actor";
 }
 

@@ -73,9 +73,9 @@ void demo_pipeline_init(demo_pipeline *p, const demo_settings *settings);
 /* Creates the broker and starts the tree on @p sys. Returns 0 or an ART_E* code. */
 int demo_pipeline_start(demo_pipeline *p, art_system *sys);
 
-/* What the child @p id is, for the view: a supervisor's strategy ("root" for the root),
- * "thread" for the custom child, "actor" for the rest. */
-const char *demo_pipeline_describe(const char *id);
+/* What the child @p id is, for the view, read from @p p's specs: a supervisor's strategy
+ * ("root" for the root), "thread" for a custom child, "actor" for the rest. */
+const char *demo_pipeline_describe(const demo_pipeline *p, const char *id);
 
 /* Asks the aggregator over the broker (stats.summary). Plain threads only. */
 int demo_pipeline_summary(demo_pipeline *p, demo_summary *out);

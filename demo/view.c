@@ -100,7 +100,7 @@ static void show_tree(text *t, demo_pipeline *p, art_pid sup, const char *prefix
   for (size_t i = 0; i < n; i++) {
     const art_sup_child_info *c = &children[i];
     bool last = i + 1 == n;
-    const char *what = demo_pipeline_describe(c->id);
+    const char *what = demo_pipeline_describe(p, c->id);
     put(t, "%s%s %-*s %-13s %-10s restarts %-4u %s\n", prefix, last ? "└─" : "├─", 16 - 3 * depth,
         c->id, what, state_name(c), c->restarts,
         c->health == ART_HEALTH_HEALTHY ? "" : health_name(c->health));
@@ -188,7 +188,7 @@ void demo_view_show(FILE *out, demo_pipeline *p, demo_view *view, bool live) {
       "supervision %" PRIu64 " failures, %" PRIu64 " restarts, %" PRIu64 " escalations, %" PRIu64
       " failed health checks, %" PRIu64 " degraded\n\n",
       c.failures, c.restarts, c.escalations, c.health_fails, c.degraded);
-  put(&t, "supervision tree\nroot             %s\n", demo_pipeline_describe("root"));
+  put(&t, "supervision tree\nroot             %s\n", demo_pipeline_describe(p, "root"));
   show_tree(&t, p, p->root, "", 0);
   put(&t, "\n");
   show_events(&t, p);
