@@ -33,9 +33,7 @@ void art__sup_health_arm(sup_state *s, sup_child *c) {
 }
 
 void art__sup_health_disarm(sup_state *s, sup_child *c) {
-  if (c->health_timer)
-    (void)art_timer_cancel(s->sys, c->health_timer);
-  c->health_timer = 0;
+  art__sup_timer_cancel(s, &c->health_timer);
   if (c->health_correlation)
     art__sup_map_take(&s->by_ref, c->health_correlation);
   c->health_correlation = 0;
@@ -118,9 +116,7 @@ void art__sup_health_answer(art_ctx *ctx, sup_state *s, const art_msg *msg) {
   if (!c || !(msg->correlation & ART_CORRELATION_REQUEST))
     return; /* late: its timeout came first */
   c->health_correlation = 0;
-  if (c->health_timer)
-    (void)art_timer_cancel(s->sys, c->health_timer);
-  c->health_timer = 0;
+  art__sup_timer_cancel(s, &c->health_timer);
   art__health_answer answer = {.status = ART_HEALTH_FAILED};
   if (msg->size == sizeof answer)
     memcpy(&answer, msg->data, sizeof answer);

@@ -170,9 +170,7 @@ static bool start_result(art_ctx *ctx, sup_state *s, sup_child *c, int rc) {
 static void start_over(art_ctx *ctx, sup_state *s, int rc) {
   sup_child *c = s->op.starting;
   s->op.starting = NULL;
-  if (s->op.start_timer)
-    (void)art_timer_cancel(s->sys, s->op.start_timer);
-  s->op.start_timer = 0;
+  art__sup_timer_cancel(s, &s->op.start_timer);
   if (rc == 0) {
     art__sup_child_running(s, c);
   } else {
@@ -320,9 +318,7 @@ static bool stop_begin(sup_state *s, sup_child *c) {
   /* A child that is already gone answers with its EXIT through the link all the same, unless
    * that EXIT was lost (see lost_messages). */
   if (art_send_exit(s->sys, c->pid, signal) != 0 && s->lost_messages) {
-    if (s->op.timer)
-      (void)art_timer_cancel(s->sys, s->op.timer);
-    s->op.timer = 0;
+    art__sup_timer_cancel(s, &s->op.timer);
     s->op.stopping = NULL;
     art_exit_reason noproc = art_reason(ART_EXIT_NOPROC);
     stop_done(s, c, &noproc);
@@ -379,10 +375,8 @@ static bool stop_all_begin(sup_state *s) {
     waiting++;
   }
   s->op.waiting = waiting;
-  if (!waiting && s->op.timer) {
-    (void)art_timer_cancel(s->sys, s->op.timer);
-    s->op.timer = 0;
-  }
+  if (!waiting)
+    art__sup_timer_cancel(s, &s->op.timer);
   return waiting == 0;
 }
 
@@ -554,8 +548,7 @@ void art__sup_begin_shutdown(art_ctx *ctx, sup_state *s, const art_exit_reason *
 }
 
 void art__sup_abandon_start(art_ctx *ctx, sup_state *s, const art_exit_reason *reason) {
-  if (s->op.start_timer)
-    (void)art_timer_cancel(s->sys, s->op.start_timer);
+  art__sup_timer_cancel(s, &s->op.start_timer);
   sup_op op = s->op; /* its stops are over: op_clear frees them */
   op_clear(s);
   int start_error = 0;
@@ -614,11 +607,9 @@ bool art__sup_op_message(art_ctx *ctx, sup_state *s, const art_msg *msg) {
       return true;
     }
     if (s->op.stopping && x->from == s->op.stopping_pid) {
-      if (s->op.timer)
-        (void)art_timer_cancel(s->sys, s->op.timer);
+      art__sup_timer_cancel(s, &s->op.timer);
       sup_child *c = s->op.stopping;
       s->op.stopping = NULL;
-      s->op.timer = 0;
       s->op.next++;
       stop_done(s, c, &x->reason);
       art__sup_op_run(ctx, s);
@@ -628,9 +619,7 @@ bool art__sup_op_message(art_ctx *ctx, sup_state *s, const art_msg *msg) {
     if (s->op.all_at_once && s->op.waiting && (c = art__sup_child_by_pid(s, x->from))) {
       stop_done(s, c, &x->reason);
       if (--s->op.waiting == 0) {
-        if (s->op.timer)
-          (void)art_timer_cancel(s->sys, s->op.timer);
-        s->op.timer = 0;
+        art__sup_timer_cancel(s, &s->op.timer);
         art__sup_op_run(ctx, s);
       }
       return true;

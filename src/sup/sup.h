@@ -224,6 +224,13 @@ static inline bool art__sup_payload(const art_msg *msg, void *out, size_t size) 
   return true;
 }
 
+/* Cancels *@p timer if one is set, and clears it. */
+static inline void art__sup_timer_cancel(const sup_state *s, art_timer *timer) {
+  if (*timer)
+    (void)art_timer_cancel(s->sys, *timer);
+  *timer = 0;
+}
+
 /* ---- table.c ------------------------------------------------------------------------------ */
 
 void *art__sup_alloc(const art_allocator *a, size_t size); /* zeroed */

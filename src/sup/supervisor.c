@@ -566,10 +566,8 @@ static void sup_post_stop(art_ctx *ctx, void *state, const art_exit_reason *reas
   (void)ctx;
   (void)reason;
   sup_state *s = state;
-  if (s->op.timer)
-    (void)art_timer_cancel(s->sys, s->op.timer);
-  if (s->op.start_timer)
-    (void)art_timer_cancel(s->sys, s->op.start_timer);
+  art__sup_timer_cancel(s, &s->op.timer);
+  art__sup_timer_cancel(s, &s->op.start_timer);
   /* Requests not served will not be: answer them, so that no caller waits for ever. */
   if (s->op.has_reply) /* killed during the operation */
     art__sup_reply_rc(s, &s->op.reply_to, s->op.kind == OP_SHUTDOWN ? 0 : ART_ESRCH, ART_PID_NONE);

@@ -259,10 +259,7 @@ bool art__sup_set_restarting(sup_state *s, sup_child *c, bool on) {
         art__sup_map_take(&s->by_pid, c->last_pid);
       c->status = CHILD_DOWN;
     }
-    if (c->backoff_timer) {
-      (void)art_timer_cancel(s->sys, c->backoff_timer);
-      c->backoff_timer = 0;
-    }
+    art__sup_timer_cancel(s, &c->backoff_timer);
     return true;
   }
   if (c->status != CHILD_RESTARTING) {
