@@ -251,12 +251,7 @@ static bool take_pending_exit(sup_state *s, art_pid pid, art_exit_reason *reason
     if (p->msg.type != ART_MSG_EXIT || ((const art_exit_msg *)p->msg.data)->from != pid)
       continue;
     *reason = ((const art_exit_msg *)p->msg.data)->reason;
-    if (prev)
-      prev->next = p->next;
-    else
-      s->pending = p->next;
-    if (s->pending_tail == p)
-      s->pending_tail = prev;
+    art__sup_pending_unlink(s, prev, p);
     art__sup_free(&s->alloc, p);
     return true;
   }
@@ -340,12 +335,7 @@ static bool stop_all_begin(sup_state *s) {
       prev = p;
       continue;
     }
-    if (prev)
-      prev->next = next;
-    else
-      s->pending = next;
-    if (s->pending_tail == p)
-      s->pending_tail = prev;
+    art__sup_pending_unlink(s, prev, p);
     stop_done(s, c, &((const art_exit_msg *)p->msg.data)->reason);
     art__sup_free(&s->alloc, p);
   }

@@ -314,6 +314,8 @@ art_duration art__sup_stop_timeout(const art_child_spec *spec);
 
 void art__sup_reply(sup_state *s, const art_msg *req, uint32_t type, const void *data, size_t size);
 void art__sup_reply_rc(sup_state *s, const art_msg *req, int rc, art_pid pid);
+/* Takes @p p, which follows @p prev (NULL: p is the first), out of the pending queue. */
+void art__sup_pending_unlink(sup_state *s, sup_pending *prev, sup_pending *p);
 /* The answer to SUP_REQ_START_SIMPLE: int64_t error, int64_t started, then the pids of the
  * instances from @p first up to @p end (excluded). */
 void art__sup_reply_instances(sup_state *s, const art_msg *req, int rc, sup_child *first,

@@ -46,6 +46,15 @@ static int defer(sup_state *s, const art_msg *msg) {
   return 0;
 }
 
+void art__sup_pending_unlink(sup_state *s, sup_pending *prev, sup_pending *p) {
+  if (prev)
+    prev->next = p->next;
+  else
+    s->pending = p->next;
+  if (s->pending_tail == p)
+    s->pending_tail = prev;
+}
+
 /* ---- the end of a start --------------------------------------------------------------- */
 
 static void exit_now(art_ctx *ctx, sup_state *s) {
@@ -460,9 +469,7 @@ static int sup_handle(art_ctx *ctx, void *state, const art_msg *msg) {
   /* Handle what was set aside, until one of the messages begins another operation. */
   while (s->op.kind == OP_NONE && s->pending) {
     sup_pending *p = s->pending;
-    s->pending = p->next;
-    if (!s->pending)
-      s->pending_tail = NULL;
+    art__sup_pending_unlink(s, NULL, p);
     handle_msg(ctx, s, &p->msg);
     art__sup_free(&s->alloc, p);
   }
