@@ -190,14 +190,10 @@ static inline art_pid bt_spawn(art_system *sys, bt_sub *s) {
 
 /* A deterministic system through @p ta. */
 static inline art_system *bt_create_deterministic(art_test_alloc *ta) {
-  art_test_alloc_init(ta);
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.deterministic = true;
-  cfg.allocator = art_test_alloc_allocator(ta);
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
-  return sys;
+  return it_create_cfg(ta, &cfg);
 }
 
 static inline art_broker *bt_broker(art_system *sys, art_pid dead_letter) {

@@ -29,11 +29,21 @@
  * see every allocation), or forced. */
 enum { IT_POOL_DEFAULT = -1, IT_POOL_OFF = 0, IT_POOL_ON = 1 };
 
+/* Creates a system from @p cfg that allocates through @p ta (initialised here; it replaces
+ * cfg->allocator). */
+static inline art_system *it_create_cfg(art_test_alloc *ta, art_system_config *cfg) {
+  art_test_alloc_init(ta);
+  cfg->allocator = art_test_alloc_allocator(ta);
+  art_system *sys = NULL;
+  assert_int_equal(art_system_create(&sys, cfg), 0);
+  assert_non_null(sys);
+  return sys;
+}
+
 /* Creates a system with @p workers workers, handling at most @p batch messages per activation
  * (0: the default), that allocates through @p ta (initialised here). */
 static inline art_system *it_create_batch(art_test_alloc *ta, uint32_t workers, int pool,
                                           uint32_t batch) {
-  art_test_alloc_init(ta);
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.workers = workers;
@@ -41,11 +51,7 @@ static inline art_system *it_create_batch(art_test_alloc *ta, uint32_t workers, 
     cfg.pool = pool == IT_POOL_ON;
   if (batch)
     cfg.batch = batch;
-  cfg.allocator = art_test_alloc_allocator(ta);
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
-  assert_non_null(sys);
-  return sys;
+  return it_create_cfg(ta, &cfg);
 }
 
 static inline art_system *it_create(art_test_alloc *ta, uint32_t workers, int pool) {

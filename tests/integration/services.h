@@ -323,34 +323,24 @@ static inline art_exit_reason svc_fail_reason(int code) {
 static inline art_system *
 svc_create_deterministic(art_test_alloc *ta, void (*dead_letter)(void *, const art_dead_letter *),
                          void *dead_letter_ctx) {
-  art_test_alloc_init(ta);
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.deterministic = true;
-  cfg.allocator = art_test_alloc_allocator(ta);
   cfg.dead_letter = dead_letter;
   cfg.dead_letter_ctx = dead_letter_ctx;
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
-  assert_non_null(sys);
-  return sys;
+  return it_create_cfg(ta, &cfg);
 }
 
 /* A system with @p workers workers and a dead-letter hook. */
 static inline art_system *svc_create_hooked(art_test_alloc *ta, uint32_t workers,
                                             void (*dead_letter)(void *, const art_dead_letter *),
                                             void *dead_letter_ctx) {
-  art_test_alloc_init(ta);
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.workers = workers;
-  cfg.allocator = art_test_alloc_allocator(ta);
   cfg.dead_letter = dead_letter;
   cfg.dead_letter_ctx = dead_letter_ctx;
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
-  assert_non_null(sys);
-  return sys;
+  return it_create_cfg(ta, &cfg);
 }
 
 /* Dead letters seen by the hook. */

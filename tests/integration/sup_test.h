@@ -80,15 +80,12 @@ static inline art_child_spec worker(const char *id, art_restart restart) {
 static art_test_alloc g_ta;
 
 static inline art_system *create_seeded(uint64_t seed) {
-  art_test_alloc_init(&g_ta);
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.deterministic = true;
   cfg.pool = false;
   cfg.seed = seed;
-  cfg.allocator = art_test_alloc_allocator(&g_ta);
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
+  art_system *sys = it_create_cfg(&g_ta, &cfg);
   g_log[0] = 0;
   g_fail_starts = 0;
   return sys;

@@ -161,18 +161,13 @@ static void relay(art_system *sys, art_pid driver, art_pid to, uint32_t type, ui
 
 static art_system *create_system(art_test_alloc *ta, bool deterministic, uint32_t workers,
                                  art_event_monitor *monitor) {
-  art_test_alloc_init(ta);
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.deterministic = deterministic;
   cfg.workers = workers;
   cfg.name = "evsys";
-  cfg.allocator = art_test_alloc_allocator(ta);
   cfg.monitor = monitor;
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
-  assert_non_null(sys);
-  return sys;
+  return it_create_cfg(ta, &cfg);
 }
 
 /* An in-memory monitor allocating through @p ta (initialised here). */
@@ -1402,16 +1397,13 @@ static void test_events_from_many_threads(void **unused) {
   atomic_init(&hooked, 0);
   art_test_alloc ta_mon, ta;
   art_event_monitor *mon = create_memory_monitor(&ta_mon, HISTORY, ART_SEVERITY_TRACE);
-  art_test_alloc_init(&ta);
   art_system_config cfg;
   art_system_config_init(&cfg);
   cfg.workers = 2;
-  cfg.allocator = art_test_alloc_allocator(&ta);
   cfg.monitor = mon;
   cfg.dead_letter = count_dead_letter;
   cfg.dead_letter_ctx = &hooked;
-  art_system *sys = NULL;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
+  art_system *sys = it_create_cfg(&ta, &cfg);
 
   uint64_t seed = art_test_seed(0, NULL);
   int iterations = art_test_time_scale() > 1.0 ? 150 : 400;

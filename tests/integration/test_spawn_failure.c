@@ -3,16 +3,9 @@
  * while the spawner's own link or monitor (ART_SPAWN_LINK / ART_SPAWN_MONITOR) is removed
  * without a signal.
  */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stddef.h>
-#include <string.h>
 
-#include "art.h"
-#include "test_support.h"
-
-#include <cmocka.h>
+#include "integration.h"
 
 typedef struct record {
   _Atomic int child_stops;
@@ -48,21 +41,10 @@ static int failing_start(art_ctx *ctx, void *state, void *args) {
 
 static const art_actor_ops failing_ops = {.pre_start = failing_start, .handle = child_handle};
 
-static art_system *create(art_test_alloc *ta) {
-  art_test_alloc_init(ta);
-  art_system_config cfg;
-  art_system_config_init(&cfg);
-  cfg.workers = 2;
-  cfg.allocator = art_test_alloc_allocator(ta);
-  art_system *sys;
-  assert_int_equal(art_system_create(&sys, &cfg), 0);
-  return sys;
-}
-
 static void test_links_of_failed_pre_start_are_signalled(void **unused) {
   (void)unused;
   art_test_alloc ta;
-  art_system *sys = create(&ta);
+  art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
   record r;
   memset(&r, 0, sizeof r);
   art_pid pid;
@@ -117,7 +99,7 @@ static const art_actor_ops parent_ops = {.handle = parent_handle, .post_stop = p
 static void test_spawner_link_removed_silently(void **unused) {
   (void)unused;
   art_test_alloc ta;
-  art_system *sys = create(&ta);
+  art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
   record r;
   memset(&r, 0, sizeof r);
   parent_state ps = {.r = &r};
