@@ -80,6 +80,19 @@ static inline void svc_probe_fini(svc_probe *p) {
   pthread_mutex_destroy(&p->lock);
 }
 
+/* A probe on the heap (initialised), for tests whose probes outlive a stack frame or are too
+ * many for it; freed with svc_probe_free(). */
+static inline svc_probe *svc_probe_new(void) {
+  svc_probe *p = test_malloc(sizeof *p);
+  svc_probe_init(p);
+  return p;
+}
+
+static inline void svc_probe_free(svc_probe *p) {
+  svc_probe_fini(p);
+  test_free(p);
+}
+
 /* Reads an int field of @p p under its lock: SVC_GET(p, exit_count). */
 #define SVC_GET(p, field)                                                                          \
   __extension__({                                                                                  \

@@ -19,17 +19,6 @@ static void link_to(art_system *sys, art_pid self, svc_probe *p, art_pid pid) {
   assert_int_equal(svc_do(sys, self, p, SVC_LINK, &cmd), 0);
 }
 
-static svc_probe *probe_new(void) {
-  svc_probe *p = test_malloc(sizeof *p);
-  svc_probe_init(p);
-  return p;
-}
-
-static void probe_free(svc_probe *p) {
-  svc_probe_fini(p);
-  test_free(p);
-}
-
 /* ---- propagation ------------------------------------------------------------------------- */
 
 /* An actor that fails takes its non-trapping partner down with the same reason; a trapping
@@ -358,14 +347,14 @@ static void test_spawn_link(void **unused) {
   enum { ROUNDS = 40 };
   art_test_alloc ta;
   art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
-  svc_probe *trapping = probe_new();
+  svc_probe *trapping = svc_probe_new();
   art_pid t = svc_spawn_probe(sys, trapping, ART_SPAWN_TRAP_EXIT);
   svc_probe *parents[ROUNDS], *children[ROUNDS], *tchildren[ROUNDS];
   art_pid parent_pids[ROUNDS], child_pids[ROUNDS], tchild_pids[ROUNDS];
   for (int i = 0; i < ROUNDS; i++) {
-    parents[i] = probe_new();
-    children[i] = probe_new();
-    tchildren[i] = probe_new();
+    parents[i] = svc_probe_new();
+    children[i] = svc_probe_new();
+    tchildren[i] = svc_probe_new();
     children[i]->fail_in_pre_start = true;
     children[i]->pre_start_fail_code = ART_ECANCELED;
     tchildren[i]->fail_in_pre_start = true;
@@ -411,11 +400,11 @@ static void test_spawn_link(void **unused) {
     }
     assert_int_equal(found, 1);
     (void)child_pids[i];
-    probe_free(parents[i]);
-    probe_free(children[i]);
-    probe_free(tchildren[i]);
+    svc_probe_free(parents[i]);
+    svc_probe_free(children[i]);
+    svc_probe_free(tchildren[i]);
   }
-  probe_free(trapping);
+  svc_probe_free(trapping);
 }
 
 /* A-B-C linked in a chain, none trapping: when C fails, B dies with C's reason and A with B's,
@@ -466,7 +455,7 @@ static void test_link_race_trapping(void **unused) {
   enum { ROUNDS = 200 };
   art_test_alloc ta;
   art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
-  svc_probe *linker = probe_new();
+  svc_probe *linker = svc_probe_new();
   art_pid l = svc_spawn_probe(sys, linker, ART_SPAWN_TRAP_EXIT);
   art_pid targets[ROUNDS];
   int real = 0, noproc = 0;
@@ -509,7 +498,7 @@ static void test_link_race_trapping(void **unused) {
     }
   }
   print_message("link race (trapping): %d real reasons, %d noproc\n", real, noproc);
-  probe_free(linker);
+  svc_probe_free(linker);
 }
 
 /* The same race with a non-trapping linker: either art_link returns ART_ESRCH and the linker

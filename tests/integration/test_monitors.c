@@ -6,17 +6,6 @@
  */
 #include "services.h"
 
-static svc_probe *probe_new(void) {
-  svc_probe *p = test_malloc(sizeof *p);
-  svc_probe_init(p);
-  return p;
-}
-
-static void probe_free(svc_probe *p) {
-  svc_probe_fini(p);
-  test_free(p);
-}
-
 static art_ref monitor(art_system *sys, art_pid watcher, svc_probe *p, art_pid target) {
   svc_cmd cmd = svc_pid_cmd(target);
   assert_int_equal(svc_do(sys, watcher, p, SVC_MONITOR, &cmd), 0);
@@ -230,13 +219,13 @@ static void test_spawn_monitor(void **unused) {
   enum { ROUNDS = 30 };
   art_test_alloc ta;
   art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
-  svc_probe *parent = probe_new();
+  svc_probe *parent = svc_probe_new();
   art_pid p = svc_spawn_probe(sys, parent, 0);
   svc_probe *children[ROUNDS];
   art_pid child_pids[ROUNDS];
   art_ref refs[ROUNDS];
   for (int i = 0; i < ROUNDS; i++) {
-    children[i] = probe_new();
+    children[i] = svc_probe_new();
     children[i]->fail_in_pre_start = true;
     children[i]->pre_start_fail_code = ART_ECANCELED;
     svc_cmd spawn = {.child = children[i], .flags = ART_SPAWN_MONITOR};
@@ -289,10 +278,10 @@ static void test_spawn_monitor(void **unused) {
     }
     assert_int_equal(found, 1);
     svc_assert_reason(&children[i]->reason, &failed);
-    probe_free(children[i]);
+    svc_probe_free(children[i]);
   }
   assert_int_equal(parent->reason.kind, ART_EXIT_SHUTDOWN); /* survived its children */
-  probe_free(parent);
+  svc_probe_free(parent);
 }
 
 /* ---- races ------------------------------------------------------------------------------------
@@ -305,7 +294,7 @@ static void test_monitor_race(void **unused) {
   enum { ROUNDS = 200 };
   art_test_alloc ta;
   art_system *sys = it_create(&ta, 2, IT_POOL_DEFAULT);
-  svc_probe *watcher = probe_new();
+  svc_probe *watcher = svc_probe_new();
   art_pid w = svc_spawn_probe(sys, watcher, 0);
   art_pid targets[ROUNDS];
   art_ref refs[ROUNDS];
@@ -350,7 +339,7 @@ static void test_monitor_race(void **unused) {
     }
   }
   print_message("monitor race: %d real reasons, %d noproc\n", real, noproc);
-  probe_free(watcher);
+  svc_probe_free(watcher);
 }
 
 /* An actor that, in one handler, monitors a target and demonitors it: with an exit signal sent
