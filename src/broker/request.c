@@ -82,24 +82,28 @@ static int insert(art_broker *b, broker_request *r) {
   return rc;
 }
 
-/* req_lock held. The entry of @p correlation, unlinked, or NULL. */
-static broker_request *take_locked(art_broker *b, uint64_t correlation) {
+/* req_lock held. The link that points to the entry of @p correlation, or NULL. */
+static broker_request **find_locked(art_broker *b, uint64_t correlation) {
   if (!b->req_buckets)
     return NULL;
-  for (broker_request **p = &b->req_buckets[bucket_of(b, correlation)]; *p; p = &(*p)->next) {
-    broker_request *r = *p;
-    if (r->correlation == correlation) {
-      *p = r->next;
-      b->req_count--;
-      return r;
-    }
-  }
+  for (broker_request **p = &b->req_buckets[bucket_of(b, correlation)]; *p; p = &(*p)->next)
+    if ((*p)->correlation == correlation)
+      return p;
   return NULL;
+}
+
+/* req_lock held. Unlinks the entry that @p link points to and returns it. */
+static broker_request *unlink_locked(art_broker *b, broker_request **link) {
+  broker_request *r = *link;
+  *link = r->next;
+  b->req_count--;
+  return r;
 }
 
 static broker_request *take(art_broker *b, uint64_t correlation) {
   pthread_mutex_lock(&b->req_lock);
-  broker_request *r = take_locked(b, correlation);
+  broker_request **link = find_locked(b, correlation);
+  broker_request *r = link ? unlink_locked(b, link) : NULL;
   pthread_mutex_unlock(&b->req_lock);
   return r;
 }
@@ -150,14 +154,11 @@ int art_broker_ask(art_ctx *ctx, art_broker *broker, const char *topic, uint32_t
   art_timer timer;
   rc = art_send_after(b->sys, b->actor, timeout, BROKER_MSG_TIMEOUT, &corr, sizeof corr, &timer);
   pthread_mutex_lock(&b->req_lock);
-  broker_request *still = NULL; /* the entry, if no reply came yet */
-  if (b->req_buckets)
-    for (still = b->req_buckets[bucket_of(b, corr)]; still && still->correlation != corr;)
-      still = still->next;
+  broker_request **still = find_locked(b, corr); /* the entry, if no reply came yet */
   if (still && rc == 0)
-    still->timer = timer;
+    (*still)->timer = timer;
   else if (still) /* no timer: end the request now; a reply will be late */
-    art__free(&b->alloc, take_locked(b, corr));
+    art__free(&b->alloc, unlink_locked(b, still));
   pthread_mutex_unlock(&b->req_lock);
   if (!still) { /* answered already: the reply is on its way */
     if (rc == 0)
