@@ -266,8 +266,7 @@ int art_memory_monitor_create(art_event_monitor **out, const art_monitor_config 
     art_monitor_config_init(&defaults);
     cfg = &defaults;
   }
-  if (!out || (unsigned)cfg->min_severity >= ART_SEVERITY_COUNT ||
-      (cfg->family_mask & ~ART_EVENT_FAMILY_ALL) || cfg->history_capacity > ART_MONITOR_HISTORY_MAX)
+  if (!out || !art__monitor_config_valid(cfg) || cfg->history_capacity > ART_MONITOR_HISTORY_MAX)
     return ART_EINVAL;
   art__allocator alloc;
   art__allocator_init(&alloc, &cfg->allocator);

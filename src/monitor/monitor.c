@@ -35,7 +35,7 @@ uint64_t art__monitor_filter_word(bool enabled, uint32_t family_mask, art_severi
   return word;
 }
 
-static bool config_valid(const art_monitor_config *cfg) {
+bool art__monitor_config_valid(const art_monitor_config *cfg) {
   return (unsigned)cfg->min_severity < ART_SEVERITY_COUNT &&
          (cfg->family_mask & ~ART_EVENT_FAMILY_ALL) == 0;
 }
@@ -72,7 +72,7 @@ int art_monitor_create(art_event_monitor **out, const art_monitor_ops *ops, void
     art_monitor_config_init(&defaults);
     cfg = &defaults;
   }
-  if (!out || !ops || !ops->record || !config_valid(cfg))
+  if (!out || !ops || !ops->record || !art__monitor_config_valid(cfg))
     return ART_EINVAL;
   art__allocator alloc;
   art__allocator_init(&alloc, &cfg->allocator);

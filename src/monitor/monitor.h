@@ -40,6 +40,9 @@
 /* The filter word for these settings (arguments already checked). */
 uint64_t art__monitor_filter_word(bool enabled, uint32_t family_mask, art_severity min_severity);
 
+/* Whether the filter settings of @p cfg (min_severity, family_mask) are in range. */
+bool art__monitor_config_valid(const art_monitor_config *cfg);
+
 /* Fills @p mon, which lives inside the allocation of @p self (the in-memory monitor): then
  * art_monitor_destroy() leaves all the freeing to ops->destroy. @p cfg is checked. */
 void art__monitor_setup_embedded(art_event_monitor *mon, const art_monitor_ops *ops, void *self,
