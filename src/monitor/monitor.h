@@ -127,5 +127,11 @@ void art__json_event(art__text *t, const art_event *ev);
 /* Appends @p s escaped for the Prometheus text format: a label value (\\, \", \n) or, with
  * @p label_value false, HELP text (\\, \n). */
 void art__prometheus_escape(art__text *t, const char *s, bool label_value);
+/* Appends the HELP (escaped) and TYPE lines of the metric family @p name. */
+void art__prometheus_header(art__text *t, const char *name, const char *type, const char *help);
+/* Appends the sample @p series (a name, with its labels if any) of value @p value. */
+void art__prometheus_sample(art__text *t, const char *series, uint64_t value);
+/* Appends the counters of @p snap, as art_event_snapshot_to_prometheus() writes them. */
+void art__prometheus_snapshot(art__text *t, const art_event_snapshot *snap);
 
 #endif /* ART_MONITOR_MONITOR_H */
