@@ -297,6 +297,15 @@ static bool retired_pending(art__worker *w) {
   return w->retired.head || atomic_load_explicit(&w->sched->retired_external, memory_order_relaxed);
 }
 
+/* Takes @p w out of the spinning count if it is in it. Returns true if it was the last
+ * spinner. */
+static bool leave_spinning(art__worker *w) {
+  if (!w->spinning)
+    return false;
+  w->spinning = false;
+  return atomic_fetch_sub(&w->sched->nspinning, 1) == 1;
+}
+
 /* Parks @p w until it is woken. The order matters: stop spinning, announce parked, then look
  * for work once more (all seq_cst). A submitter queues, then reads nparked and nspinning: if it
  * saw nparked == 0, its task is visible to the look below; otherwise it wakes a parked worker
@@ -309,10 +318,7 @@ static void park(art__worker *w) {
   reclaim_before_idle(w);
   if (!runq_empty(w))
     return;
-  if (w->spinning) {
-    w->spinning = false;
-    atomic_fetch_sub(&s->nspinning, 1);
-  }
+  leave_spinning(w);
   pthread_mutex_lock(&s->idle_lock);
   w->next_idle = s->idle;
   s->idle = w;
@@ -378,10 +384,7 @@ static art__task *spin(art__worker *w) {
 /* The spinner that found work stops spinning; if it was the last one, another worker is woken
  * to keep looking, since more work may follow (Go's rule). */
 static void stop_spinning(art__worker *w) {
-  if (!w->spinning)
-    return;
-  w->spinning = false;
-  if (atomic_fetch_sub(&w->sched->nspinning, 1) == 1)
+  if (leave_spinning(w))
     wake_one(w->sched);
 }
 
@@ -429,10 +432,7 @@ static void *worker_main(void *arg) {
     if (w->retired.count >= w->reclaim_at)
       reclaim(w);
   }
-  if (w->spinning) {
-    w->spinning = false;
-    atomic_fetch_sub(&s->nspinning, 1);
-  }
+  leave_spinning(w);
   art__epoch_offline(&s->epoch->workers[w->id]);
   art__tls_worker = NULL;
   return NULL;
