@@ -121,27 +121,11 @@ int art__send(art_system *sys, art_pid to, art_pid sender, uint32_t type,
       continue;
     }
     art__pool_cache *cache = w ? &w->envs : &sys->ext_caches[rec - sys->epoch.ext].envs;
-    art__env *env = art__pool_alloc(&sys->env_pool, cache);
-    if (ART__UNLIKELY(!env)) {
-      atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
-      rc = ART_ENOMEM;
+    bool woke;
+    rc = art__actor_enqueue(sys, a, cache, sender, type, args, depth, &woke);
+    if (ART__UNLIKELY(rc != 0))
       goto out;
-    }
-    env->msg.type = type;
-    env->msg.correlation = args->correlation;
-    env->msg.sender = sender;
-    if (ART__UNLIKELY((rc = art__env_set_payload(&sys->alloc, env, args)) != 0)) {
-      atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
-      art__pool_free(&sys->env_pool, cache, env);
-      goto out;
-    }
-    ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_MESSAGE_ENQUEUED, ART_SEVERITY_TRACE, ev, {
-      ev.pid = to;
-      ev.other = sender;
-      ev.count = depth;
-      ev.capacity = a->capacity;
-    });
-    if (art__mailbox_push(&a->mailbox, &env->node))
+    if (woke)
       art__actor_make_runnable(sys, a);
     if (w)
       art__stat_add(&w->stats.sent, 1);

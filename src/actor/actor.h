@@ -208,6 +208,37 @@ static inline int art__actor_take_room(art__actor *a, art_pid sender, uint32_t t
   return ART__ROOM_DROPPED;
 }
 
+/* Queues an envelope of @p type from @p sender with payload @p args in @p a's mailbox, after
+ * art__actor_take_room() gave it a place (@p depth); the envelope comes from @p cache. On an
+ * error (ART_ENOMEM) the place is given back and the payload stays the caller's. *woke is set
+ * if the mailbox was parked: the caller must make @p a runnable. */
+static inline int art__actor_enqueue(art_system *sys, art__actor *a, art__pool_cache *cache,
+                                     art_pid sender, uint32_t type, const art_send_args *args,
+                                     uint32_t depth, bool *woke) {
+  art__env *env = art__pool_alloc(&sys->env_pool, cache);
+  if (ART__UNLIKELY(!env)) {
+    atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
+    return ART_ENOMEM;
+  }
+  env->msg.type = type;
+  env->msg.correlation = args->correlation;
+  env->msg.sender = sender;
+  int rc = art__env_set_payload(&sys->alloc, env, args);
+  if (ART__UNLIKELY(rc != 0)) {
+    atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
+    art__pool_free(&sys->env_pool, cache, env);
+    return rc;
+  }
+  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_MESSAGE_ENQUEUED, ART_SEVERITY_TRACE, ev, {
+    ev.pid = a->pid;
+    ev.other = sender;
+    ev.count = depth;
+    ev.capacity = a->capacity;
+  });
+  *woke = art__mailbox_push(&a->mailbox, &env->node);
+  return 0;
+}
+
 /*
  * A fan-out: one message to many actors (the broker's publish), inside one epoch section, with
  * the actors it wakes made runnable together at the end. Between begin and end the caller may

@@ -39,24 +39,11 @@ int art__fanout_send(art__fanout *f, art_pid to, art_pid sender, uint32_t type,
   int room = art__actor_take_room(a, sender, type, args, &depth);
   if (ART__UNLIKELY(room != ART__ROOM_OK))
     return room == ART__ROOM_DROPPED ? ART__FANOUT_DROPPED : ART_EAGAIN;
-  art__env *env = art__pool_alloc(&sys->env_pool, f->envs);
-  if (ART__UNLIKELY(!env)) {
-    atomic_fetch_sub_explicit(&a->queued, 1, memory_order_relaxed);
-    return ART_ENOMEM;
-  }
-  env->msg.type = type;
-  env->msg.correlation = args->correlation;
-  env->msg.sender = sender;
-  env->msg.size = (uint32_t)args->size;
-  env->msg.data = args->data;
-  env->free_fn = args->free_fn;
-  ART_MONITOR_EVENT(sys->monitor, ART_EVENT_MAILBOX_MESSAGE_ENQUEUED, ART_SEVERITY_TRACE, ev, {
-    ev.pid = to;
-    ev.other = sender;
-    ev.count = depth;
-    ev.capacity = a->capacity;
-  });
-  if (art__mailbox_push(&a->mailbox, &env->node)) {
+  bool woke;
+  int rc = art__actor_enqueue(sys, a, f->envs, sender, type, args, depth, &woke);
+  if (ART__UNLIKELY(rc != 0))
+    return rc;
+  if (woke) {
     if (a->dedicated) {
       art__token_post(&a->token);
     } else {
