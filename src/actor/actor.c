@@ -497,6 +497,15 @@ fail_block:
 
 /* ---- exit ------------------------------------------------------------------------------ */
 
+/* Wakes the senders blocked on a full bounded mailbox (art__send), if any: room was made or an
+ * actor exited. */
+static void wake_blocked_senders(art_system *sys) {
+  if (atomic_load(&sys->blocked_senders)) {
+    atomic_fetch_add(&sys->space_seq, 1);
+    art__futex_wake_all(&sys->space_seq);
+  }
+}
+
 static void do_exit(art_system *sys, art__worker *w, art__actor *a, const art_exit_reason *r) {
   a->flags |= ART__ACTOR_EXITED;
   /* Counted before the unpublish (a seq_cst store): whoever sees the pid gone sees the exit
@@ -524,11 +533,7 @@ static void do_exit(art_system *sys, art__worker *w, art__actor *a, const art_ex
   art__registry_remove_actor(sys, a);
   art__actor_exit_services(a, r);
   drain_mailbox(sys, w, a, r);
-  /* Wake senders blocked on a full mailbox: they will find the actor gone. */
-  if (atomic_load(&sys->blocked_senders)) {
-    atomic_fetch_add(&sys->space_seq, 1);
-    art__futex_wake_all(&sys->space_seq);
-  }
+  wake_blocked_senders(sys); /* they will find the actor gone */
   release_state_and_name(sys, a);
   retire(sys, w, a);
   actor_gone(sys);
@@ -626,10 +631,7 @@ static void make_room(art_system *sys, art__actor *a, uint32_t n) {
                         atomic_load_explicit(&a->processed, memory_order_relaxed) + n,
                         memory_order_relaxed);
   atomic_fetch_sub(&a->queued, n);
-  if (atomic_load(&sys->blocked_senders)) {
-    atomic_fetch_add(&sys->space_seq, 1);
-    art__futex_wake_all(&sys->space_seq);
-  }
+  wake_blocked_senders(sys);
 }
 
 /* One activation: up to `batch` messages. */
